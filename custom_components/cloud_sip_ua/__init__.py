@@ -1,0 +1,1 @@
+"""The Cloud SIP UA integration."""

@@ -1,0 +1,1 @@
+"""Asyncio client library for the iotcomms.io Cloud SIP UA service."""

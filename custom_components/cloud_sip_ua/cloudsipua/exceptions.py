@@ -1,0 +1,5 @@
+"""Errors raised by the Cloud SIP UA library."""
+
+
+class CloudSipUaError(Exception):
+    """Base of every error this library raises."""

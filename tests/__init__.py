@@ -1,0 +1,1 @@
+"""Tests for the Cloud SIP UA project."""
