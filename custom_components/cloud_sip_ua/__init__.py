@@ -1,1 +1,91 @@
-"""The Cloud SIP UA integration."""
+"""The Cloud SIP UA integration: Home Assistant as a voice endpoint of the iotcomms.io service."""
+
+from __future__ import annotations
+
+from homeassistant.components.network import async_get_source_ip
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .callback_url import async_callback_base_url
+from .callback_view import async_get_router
+from .cloudsipua.call_manager import CallManager
+from .cloudsipua.callback_auth import CallbackVerifier
+from .cloudsipua.client import CloudSipUaClient
+from .cloudsipua.exceptions import (
+    CloudSipUaAuthenticationError,
+    CloudSipUaConnectionError,
+    CredentialsError,
+)
+from .const import CONF_API_BASE_URL, CONF_CALLBACK_PUBLIC_KEY, CONF_DOMAIN, CONF_WEBHOOK_ID, DOMAIN
+from .data import (
+    CloudSipUaConfigEntry,
+    CloudSipUaData,
+    call_settings_from_options,
+    media_address_option,
+    token_provider_from_data,
+)
+from .services import async_setup_services
+
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.MEDIA_PLAYER,
+    Platform.SENSOR,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the callback endpoint and the integration's actions."""
+    async_get_router(hass)
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -> bool:
+    """Check the credentials, then start receiving callbacks and handling calls."""
+    try:
+        tokens = token_provider_from_data(entry.data)
+        verifier = CallbackVerifier(entry.data.get(CONF_CALLBACK_PUBLIC_KEY) or None)
+    except CredentialsError as err:
+        raise ConfigEntryError(translation_domain=DOMAIN, translation_key="invalid_key") from err
+    client = CloudSipUaClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_DOMAIN],
+        tokens,
+        base_url=entry.data.get(CONF_API_BASE_URL) or None,
+    )
+    try:
+        await client.validate_credentials()
+    except CloudSipUaAuthenticationError as err:
+        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
+    except CloudSipUaConnectionError as err:
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="cannot_connect") from err
+
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
+    callback_url = async_callback_base_url(hass, webhook_id)
+    media_address = media_address_option(entry.options) or await async_get_source_ip(hass)
+    manager = CallManager(
+        client,
+        call_settings_from_options(entry.options, media_address=media_address, callback_url=callback_url),
+    )
+    entry.runtime_data = CloudSipUaData(client, manager, verifier, callback_url)
+
+    router = async_get_router(hass)
+    router.register(webhook_id, entry.runtime_data)
+    entry.async_on_unload(lambda: router.unregister(webhook_id))
+    entry.async_on_unload(manager.close)
+
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -> bool:
+    """Stop the entry's platforms; its calls are hung up by the unload callbacks."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,300 @@
+"""Config flow: tenant domain and credentials, checked against the service; options; reauth."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from ipaddress import ip_address
+import secrets
+from typing import Any
+
+import probatio
+
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .callback_url import async_callback_base_url
+from .cloudsipua.callback_auth import CallbackVerifier
+from .cloudsipua.client import CloudSipUaClient
+from .cloudsipua.exceptions import (
+    CloudSipUaAuthenticationError,
+    CloudSipUaConnectionError,
+    CloudSipUaError,
+    InvalidPrivateKeyError,
+    InvalidPublicKeyError,
+    InvalidRequestError,
+    NotAPrivateKeyError,
+    UnsupportedKeyTypeError,
+)
+from .cloudsipua.validation import validate_domain
+from .const import (
+    AUTH_PRIVATE_KEY,
+    AUTH_TOKEN,
+    CONF_API_BASE_URL,
+    CONF_AUDIENCE,
+    CONF_AUTH_TYPE,
+    CONF_CALLBACK_PUBLIC_KEY,
+    CONF_CODEC,
+    CONF_DOMAIN,
+    CONF_DTMF_PAYLOAD_TYPE,
+    CONF_ISSUER,
+    CONF_KEY_ID,
+    CONF_MEDIA_ADDRESS,
+    CONF_PRIVATE_KEY,
+    CONF_RING_TIMEOUT,
+    CONF_RTP_PORT_MAX,
+    CONF_RTP_PORT_MIN,
+    CONF_SECOND_CALL,
+    CONF_SOURCE_USER,
+    CONF_SRTP_POLICY,
+    CONF_TOKEN,
+    CONF_WEBHOOK_ID,
+    DEFAULT_CODEC,
+    DEFAULT_DTMF_PAYLOAD_TYPE,
+    DEFAULT_RING_TIMEOUT,
+    DEFAULT_RTP_PORT_MAX,
+    DEFAULT_RTP_PORT_MIN,
+    DEFAULT_SECOND_CALL,
+    DEFAULT_SRTP_POLICY,
+    DOMAIN,
+    SECTION_ADVANCED,
+)
+from .data import token_provider_from_data
+
+_PEM = TextSelector(TextSelectorConfig(multiline=True))
+_SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_ADVANCED_FIELDS = (CONF_API_BASE_URL, CONF_KEY_ID, CONF_ISSUER, CONF_AUDIENCE)
+
+# Library errors to the form's translated error keys, most specific first.
+_ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
+    (NotAPrivateKeyError, CONF_PRIVATE_KEY, "not_a_private_key"),
+    (UnsupportedKeyTypeError, CONF_PRIVATE_KEY, "unsupported_key_type"),
+    (InvalidPrivateKeyError, CONF_PRIVATE_KEY, "invalid_private_key"),
+    (InvalidPublicKeyError, CONF_CALLBACK_PUBLIC_KEY, "invalid_public_key"),
+    (InvalidRequestError, "base", "invalid_input"),
+    (CloudSipUaAuthenticationError, "base", "invalid_auth"),
+    (CloudSipUaConnectionError, "base", "cannot_connect"),
+    (CloudSipUaError, "base", "unknown"),
+)
+
+
+def _credentials_schema(auth_type: str, *, with_domain: bool) -> probatio.Schema:
+    """Return the credentials form for one kind of credential."""
+    fields: dict[Any, Any] = {}
+    if with_domain:
+        fields[probatio.Required(CONF_DOMAIN)] = str
+    if auth_type == AUTH_PRIVATE_KEY:
+        fields[probatio.Required(CONF_PRIVATE_KEY)] = _PEM
+    else:
+        fields[probatio.Required(CONF_TOKEN)] = _SECRET
+    fields[probatio.Optional(CONF_CALLBACK_PUBLIC_KEY)] = _PEM
+    advanced: dict[Any, Any] = {probatio.Optional(CONF_API_BASE_URL): str}
+    if auth_type == AUTH_PRIVATE_KEY:
+        advanced |= {probatio.Optional(CONF_KEY_ID): str, probatio.Optional(CONF_ISSUER): str, probatio.Optional(CONF_AUDIENCE): str}
+    fields[probatio.Required(SECTION_ADVANCED)] = section(probatio.Schema(advanced), {"collapsed": True})
+    return probatio.Schema(fields)
+
+
+def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Lift the advanced section's fields to the top level and drop empty values."""
+    data = {k: v for k, v in user_input.items() if k != SECTION_ADVANCED}
+    data |= dict(user_input.get(SECTION_ADVANCED, {}))
+    return {k: v.strip() if isinstance(v, str) else v for k, v in data.items() if v not in (None, "")}
+
+
+async def _async_validate(hass: Any, data: dict[str, Any]) -> dict[str, str]:
+    """Check the domain and keys locally, then with one harmless authenticated request."""
+    try:
+        data[CONF_DOMAIN] = validate_domain(data[CONF_DOMAIN])
+    except InvalidRequestError:
+        return {CONF_DOMAIN: "invalid_domain"}
+    try:
+        tokens = token_provider_from_data(data)
+        CallbackVerifier(data.get(CONF_CALLBACK_PUBLIC_KEY))
+        client = CloudSipUaClient(
+            async_get_clientsession(hass), data[CONF_DOMAIN], tokens, base_url=data.get(CONF_API_BASE_URL)
+        )
+        await client.validate_credentials()
+    except CloudSipUaError as err:
+        field, key = next((f, k) for cls, f, k in _ERRORS if isinstance(err, cls))
+        return {field: key}
+    return {}
+
+
+class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a Cloud SIP UA tenant."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no choice made."""
+        self._auth_type = AUTH_PRIVATE_KEY
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: Any) -> CloudSipUaOptionsFlow:
+        """Return the options flow."""
+        return CloudSipUaOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask which kind of credential the user has."""
+        return self.async_show_menu(step_id="user", menu_options=[AUTH_PRIVATE_KEY, AUTH_TOKEN])
+
+    async def async_step_private_key(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Set up with a private key that mints JWTs."""
+        self._auth_type = AUTH_PRIVATE_KEY
+        return await self._async_step_credentials("private_key", user_input)
+
+    async def async_step_token(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Set up with a ready-made bearer token."""
+        self._auth_type = AUTH_TOKEN
+        return await self._async_step_credentials("token", user_input)
+
+    async def _async_step_credentials(self, step_id: str, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+        """Validate the form and create the entry."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _flatten(user_input) | {CONF_AUTH_TYPE: self._auth_type}
+            if not (errors := await _async_validate(self.hass, data)):
+                await self.async_set_unique_id(data[CONF_DOMAIN])
+                self._abort_if_unique_id_configured()
+                data[CONF_WEBHOOK_ID] = secrets.token_hex(32)
+                return self.async_create_entry(
+                    title=data[CONF_DOMAIN],
+                    data=data,
+                    description_placeholders={
+                        "callback_url": async_callback_base_url(self.hass, data[CONF_WEBHOOK_ID])
+                    },
+                )
+        schema = _credentials_schema(self._auth_type, with_domain=True)
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Start reauthentication after the service refused the credentials."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for a new private key or token."""
+        entry = self._get_reauth_entry()
+        auth_type = entry.data.get(CONF_AUTH_TYPE, AUTH_PRIVATE_KEY)
+        secret_field = CONF_PRIVATE_KEY if auth_type == AUTH_PRIVATE_KEY else CONF_TOKEN
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, **_flatten(user_input)}
+            if not (errors := await _async_validate(self.hass, data)):
+                return self.async_update_reload_and_abort(entry, data_updates={secret_field: data[secret_field]})
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=probatio.Schema({probatio.Required(secret_field): _PEM if secret_field == CONF_PRIVATE_KEY else _SECRET}),
+            description_placeholders={"domain": entry.data[CONF_DOMAIN]},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change credentials, the callback-signing key or the API URL of an entry."""
+        entry = self._get_reconfigure_entry()
+        auth_type = entry.data.get(CONF_AUTH_TYPE, AUTH_PRIVATE_KEY)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            keep = {CONF_DOMAIN, CONF_AUTH_TYPE, CONF_WEBHOOK_ID}
+            data = {k: v for k, v in entry.data.items() if k in keep} | _flatten(user_input)
+            if not (errors := await _async_validate(self.hass, data)):
+                return self.async_update_reload_and_abort(entry, data=data)
+        schema = _credentials_schema(auth_type, with_domain=False)
+        suggested = user_input or {
+            **{k: v for k, v in entry.data.items() if k in (CONF_CALLBACK_PUBLIC_KEY, CONF_PRIVATE_KEY)},
+            SECTION_ADVANCED: {k: entry.data[k] for k in _ADVANCED_FIELDS if k in entry.data},
+        }
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            description_placeholders={"domain": entry.data[CONF_DOMAIN]},
+            errors=errors,
+        )
+
+
+class CloudSipUaOptionsFlow(OptionsFlowWithReload):
+    """Call handling options."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and save the options."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input[CONF_RTP_PORT_MIN] + 1 >= user_input[CONF_RTP_PORT_MAX]:
+                errors[CONF_RTP_PORT_MAX] = "port_range"
+            elif not _is_ip(user_input.get(CONF_MEDIA_ADDRESS)):
+                errors[CONF_MEDIA_ADDRESS] = "invalid_media_address"
+            else:
+                return self.async_create_entry(data=user_input)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                _OPTIONS_SCHEMA, user_input or {**_OPTION_DEFAULTS, **self.config_entry.options}
+            ),
+            errors=errors,
+        )
+
+
+def _is_ip(value: str | None) -> bool:
+    """Return True for an empty value or an IP address literal."""
+    if not value:
+        return True
+    try:
+        ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _select(options: list[str], key: str) -> SelectSelector:
+    """Return a translated dropdown."""
+    return SelectSelector(SelectSelectorConfig(options=options, translation_key=key, mode=SelectSelectorMode.DROPDOWN))
+
+
+def _number(minimum: int, maximum: int, unit: str | None = None) -> NumberSelector:
+    """Return a number box."""
+    config = NumberSelectorConfig(min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX)
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return NumberSelector(config)
+
+
+_OPTION_DEFAULTS: dict[str, Any] = {
+    CONF_CODEC: DEFAULT_CODEC,
+    CONF_DTMF_PAYLOAD_TYPE: DEFAULT_DTMF_PAYLOAD_TYPE,
+    CONF_RTP_PORT_MIN: DEFAULT_RTP_PORT_MIN,
+    CONF_RTP_PORT_MAX: DEFAULT_RTP_PORT_MAX,
+    CONF_SRTP_POLICY: DEFAULT_SRTP_POLICY,
+    CONF_RING_TIMEOUT: DEFAULT_RING_TIMEOUT,
+    CONF_SECOND_CALL: DEFAULT_SECOND_CALL,
+}
+
+_OPTIONS_SCHEMA = probatio.Schema(
+    {
+        probatio.Optional(CONF_SOURCE_USER): str,
+        probatio.Required(CONF_CODEC): _select(["PCMA", "PCMU"], CONF_CODEC),
+        probatio.Required(CONF_DTMF_PAYLOAD_TYPE): probatio.All(_number(96, 127), probatio.Coerce(int)),
+        probatio.Optional(CONF_MEDIA_ADDRESS): str,
+        probatio.Required(CONF_RTP_PORT_MIN): probatio.All(_number(1024, 65534), probatio.Coerce(int)),
+        probatio.Required(CONF_RTP_PORT_MAX): probatio.All(_number(1025, 65535), probatio.Coerce(int)),
+        probatio.Required(CONF_SRTP_POLICY): _select(["off", "offer", "require"], CONF_SRTP_POLICY),
+        probatio.Required(CONF_RING_TIMEOUT): probatio.All(_number(5, 600, "s"), probatio.Coerce(int)),
+        probatio.Required(CONF_SECOND_CALL): _select(["busy", "ring"], CONF_SECOND_CALL),
+    }
+)

@@ -1,0 +1,53 @@
+"""Constants for the Cloud SIP UA integration."""
+
+from typing import Final
+
+DOMAIN: Final = "cloud_sip_ua"
+
+# Config entry data.
+CONF_DOMAIN: Final = "domain"
+CONF_AUTH_TYPE: Final = "auth_type"
+CONF_PRIVATE_KEY: Final = "private_key"
+CONF_TOKEN: Final = "token"
+CONF_KEY_ID: Final = "key_id"
+CONF_ISSUER: Final = "issuer"
+CONF_AUDIENCE: Final = "audience"
+CONF_CALLBACK_PUBLIC_KEY: Final = "callback_public_key"
+CONF_API_BASE_URL: Final = "api_base_url"
+CONF_WEBHOOK_ID: Final = "webhook_id"
+SECTION_ADVANCED: Final = "advanced"
+
+AUTH_PRIVATE_KEY: Final = "private_key"
+AUTH_TOKEN: Final = "token"
+
+# Options.
+CONF_SOURCE_USER: Final = "source_user"
+CONF_CODEC: Final = "codec"
+CONF_DTMF_PAYLOAD_TYPE: Final = "dtmf_payload_type"
+CONF_MEDIA_ADDRESS: Final = "media_address"
+CONF_RTP_PORT_MIN: Final = "rtp_port_min"
+CONF_RTP_PORT_MAX: Final = "rtp_port_max"
+CONF_SRTP_POLICY: Final = "srtp_policy"
+CONF_RING_TIMEOUT: Final = "ring_timeout"
+CONF_SECOND_CALL: Final = "second_call"
+
+DEFAULT_CODEC: Final = "PCMA"
+DEFAULT_DTMF_PAYLOAD_TYPE: Final = 101
+DEFAULT_RTP_PORT_MIN: Final = 20000
+DEFAULT_RTP_PORT_MAX: Final = 20999
+DEFAULT_SRTP_POLICY: Final = "offer"
+DEFAULT_RING_TIMEOUT: Final = 60
+DEFAULT_SECOND_CALL: Final = "busy"
+# Seconds without RTP after which a connected call counts as dead.
+INACTIVITY_TIMEOUT: Final = 30.0
+
+CALLBACK_PATH: Final = "/api/cloud_sip_ua/{webhook_id}"
+MAX_CALLBACK_BODY: Final = 64 * 1024
+
+# Service call fields.
+ATTR_CALL_ID: Final = "call_id"
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_DESTINATION: Final = "destination"
+ATTR_CALLER_ID: Final = "caller_id"
+ATTR_DIGITS: Final = "digits"
+ATTR_DURATION: Final = "duration"

@@ -1,0 +1,103 @@
+"""Runtime data of a config entry, and how it is built from the entry's data and options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from ipaddress import ip_address
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+
+from .cloudsipua.call_manager import CallManager, CallSettings, SecondCallPolicy, SrtpPolicy
+from .cloudsipua.callback_auth import CallbackVerifier
+from .cloudsipua.client import CloudSipUaClient
+from .cloudsipua.credentials import PrivateKeyTokenProvider, StaticTokenProvider, TokenProvider
+from .cloudsipua.models import PLACE_CODECS, Codec
+from .const import (
+    AUTH_TOKEN,
+    CONF_AUDIENCE,
+    CONF_AUTH_TYPE,
+    CONF_CODEC,
+    CONF_DOMAIN,
+    CONF_DTMF_PAYLOAD_TYPE,
+    CONF_ISSUER,
+    CONF_KEY_ID,
+    CONF_MEDIA_ADDRESS,
+    CONF_PRIVATE_KEY,
+    CONF_RING_TIMEOUT,
+    CONF_RTP_PORT_MAX,
+    CONF_RTP_PORT_MIN,
+    CONF_SECOND_CALL,
+    CONF_SOURCE_USER,
+    CONF_SRTP_POLICY,
+    CONF_TOKEN,
+    DEFAULT_CODEC,
+    DEFAULT_DTMF_PAYLOAD_TYPE,
+    DEFAULT_RING_TIMEOUT,
+    DEFAULT_RTP_PORT_MAX,
+    DEFAULT_RTP_PORT_MIN,
+    DEFAULT_SECOND_CALL,
+    DEFAULT_SRTP_POLICY,
+    INACTIVITY_TIMEOUT,
+)
+from .rejections import RejectionLog
+
+
+@dataclass(slots=True)
+class CloudSipUaData:
+    """What a loaded entry holds: the REST client, the call manager and the callback checks."""
+
+    client: CloudSipUaClient
+    manager: CallManager
+    verifier: CallbackVerifier
+    callback_url: str
+    rejections: RejectionLog = field(default_factory=RejectionLog)
+
+
+type CloudSipUaConfigEntry = ConfigEntry[CloudSipUaData]
+
+
+def token_provider_from_data(data: Mapping[str, Any]) -> TokenProvider:
+    """Build the token provider the entry's credentials describe."""
+    if data.get(CONF_AUTH_TYPE) == AUTH_TOKEN:
+        return StaticTokenProvider(data[CONF_TOKEN])
+    return PrivateKeyTokenProvider(
+        data[CONF_PRIVATE_KEY],
+        data[CONF_DOMAIN],
+        key_id=data.get(CONF_KEY_ID) or None,
+        issuer=data.get(CONF_ISSUER) or None,
+        audience=data.get(CONF_AUDIENCE) or None,
+    )
+
+
+def call_settings_from_options(
+    options: Mapping[str, Any], *, media_address: str, callback_url: str
+) -> CallSettings:
+    """Turn the entry's options into call manager settings."""
+    preferred = Codec(options.get(CONF_CODEC, DEFAULT_CODEC))
+    others = tuple(c for c in (Codec.PCMA, Codec.PCMU) if c is not preferred)
+    return CallSettings(
+        media_address=media_address,
+        callback_base_url=callback_url,
+        port_range=(
+            int(options.get(CONF_RTP_PORT_MIN, DEFAULT_RTP_PORT_MIN)),
+            int(options.get(CONF_RTP_PORT_MAX, DEFAULT_RTP_PORT_MAX)),
+        ),
+        codec_preference=(preferred, *others) if preferred in PLACE_CODECS else others,
+        telephone_event_payload_type=int(
+            options.get(CONF_DTMF_PAYLOAD_TYPE, DEFAULT_DTMF_PAYLOAD_TYPE)
+        ),
+        srtp_policy=SrtpPolicy(options.get(CONF_SRTP_POLICY, DEFAULT_SRTP_POLICY)),
+        ring_timeout=float(options.get(CONF_RING_TIMEOUT, DEFAULT_RING_TIMEOUT)),
+        second_call_policy=SecondCallPolicy(options.get(CONF_SECOND_CALL, DEFAULT_SECOND_CALL)),
+        inactivity_timeout=INACTIVITY_TIMEOUT,
+        default_source_user=options.get(CONF_SOURCE_USER) or None,
+        # A loopback media address (demo, tests) keeps RTP off the network entirely.
+        bind_host=media_address if ip_address(media_address).is_loopback else "0.0.0.0",
+    )
+
+
+def media_address_option(options: Mapping[str, Any]) -> str | None:
+    """Return the media address the user set, if any."""
+    return options.get(CONF_MEDIA_ADDRESS) or None

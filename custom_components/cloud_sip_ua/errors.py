@@ -1,0 +1,56 @@
+"""Library errors as translated Home Assistant errors; refused credentials start reauth."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+from .cloudsipua.call_manager import CallError
+from .cloudsipua.exceptions import (
+    CloudSipUaAuthenticationError,
+    CloudSipUaConnectionError,
+    CloudSipUaError,
+    CloudSipUaRequestRefusedError,
+    InvalidRequestError,
+)
+from .cloudsipua.media.errors import MediaError
+from .const import DOMAIN
+
+if TYPE_CHECKING:
+    from .data import CloudSipUaConfigEntry
+
+
+@asynccontextmanager
+async def translate_errors(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -> AsyncIterator[None]:
+    """Raise what goes wrong inside as a translated HomeAssistantError."""
+    try:
+        yield
+    except CallError as err:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key=err.key) from err
+    except InvalidRequestError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="invalid_request", translation_placeholders={"field": err.field}
+        ) from err
+    except CloudSipUaAuthenticationError as err:
+        entry.async_start_reauth(hass)
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed") from err
+    except CloudSipUaRequestRefusedError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="refused",
+            translation_placeholders={"reason": err.reason or err.error or "-"},
+        ) from err
+    except CloudSipUaConnectionError as err:
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="cannot_connect") from err
+    except MediaError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="media_error", translation_placeholders={"error": str(err)}
+        ) from err
+    except CloudSipUaError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="unexpected", translation_placeholders={"error": str(err)}
+        ) from err
