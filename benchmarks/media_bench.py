@@ -1,0 +1,445 @@
+"""Benchmark of the RTP media stack: per-packet cost, concurrent sessions, resampler quality.
+
+Run: .venv/bin/python benchmarks/media_bench.py [--quick]
+Every figure is measured side by side with its baseline in this same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+import fractions
+from functools import partial
+import gc
+import os
+from pathlib import Path
+import sys
+import time
+from typing import Any
+
+import audioop
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from custom_components.cloud_sip_ua.cloudsipua.media import (  # noqa: E402
+    MediaSession,
+    generate_crypto,
+)
+from custom_components.cloud_sip_ua.cloudsipua.media.resample import Resampler, resample  # noqa: E402
+from custom_components.cloud_sip_ua.cloudsipua.media.rtp import build_rtp  # noqa: E402
+from custom_components.cloud_sip_ua.cloudsipua.media.srtp import SrtpContext  # noqa: E402
+from custom_components.cloud_sip_ua.cloudsipua.models import Codec  # noqa: E402
+
+try:  # benchmark-only dependency: requirements_bench.txt
+    from aiortc.codecs.g711 import PcmaDecoder, PcmaEncoder
+    from aiortc.jitterbuffer import JitterFrame
+    from aiortc.rtp import RtpPacket as AiortcRtpPacket
+    from av import AudioFrame
+
+    HAVE_AIORTC = True
+except ImportError:
+    HAVE_AIORTC = False
+
+PACKETS = 20_000
+HOST = "127.0.0.1"
+PORTS = (40000, 49999)
+
+
+def per_call_us(func: Callable[[], Any], repeat: int) -> float:
+    """Return the mean time of `func` in microseconds (GC paused, best of three runs)."""
+    best = float("inf")
+    gc.disable()
+    try:
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(repeat):
+                func()
+            best = min(best, (time.perf_counter() - start) / repeat * 1e6)
+    finally:
+        gc.enable()
+    return best
+
+
+def rtp_stream(count: int, srtp: SrtpContext | None = None) -> list[bytes]:
+    """Return `count` consecutive 20 ms PCMA packets of a tone, SRTP-protected if asked."""
+    t = np.arange(160) / 8000
+    payload = audioop.lin2alaw(
+        (8000 * np.sin(2 * np.pi * 1000 * t)).astype("<i2").tobytes(), 2
+    )
+    packets = [
+        build_rtp(8, i & 0xFFFF, (i * 160) & 0xFFFFFFFF, 0x1234, payload)
+        for i in range(count)
+    ]
+    if srtp is not None:
+        packets = [srtp.protect(packet) for packet in packets]
+    return packets
+
+
+class _Counter(asyncio.DatagramProtocol):
+    """The floor: an asyncio protocol that only counts datagrams."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.count += 1
+
+
+async def _blast(
+    packets: list[bytes], target: tuple[str, int], received: Callable[[], int]
+) -> float:
+    """Send packets over loopback in bursts the socket buffer holds; return us per packet."""
+    loop = asyncio.get_running_loop()
+    sender, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, local_addr=(HOST, 0)
+    )
+    start_count = received()
+    start = time.perf_counter()
+    for offset in range(0, len(packets), 100):
+        for packet in packets[offset : offset + 100]:
+            sender.sendto(packet, target)
+        while received() - start_count < min(offset + 100, len(packets)) - 2:
+            await asyncio.sleep(0)
+            if time.perf_counter() - start > 30:
+                break
+    elapsed = time.perf_counter() - start
+    sender.close()
+    return elapsed / len(packets) * 1e6
+
+
+async def receive_path() -> dict[str, float]:
+    """Measure the receive path in-process and over a real socket, against the bare floor."""
+    results: dict[str, float] = {}
+    loop = asyncio.get_running_loop()
+    floor_transport, floor = await loop.create_datagram_endpoint(
+        _Counter, local_addr=(HOST, 0)
+    )
+    plain = rtp_stream(PACKETS)
+    results["floor: bare asyncio UDP receive (socket, incl. send)"] = await _blast(
+        plain, floor_transport.get_extra_info("sockname"), lambda: floor.count
+    )
+    floor_transport.close()
+    for label, secure in (("plain", False), ("SRTP", True)):
+        session = MediaSession(
+            codec=Codec.PCMA, bind_host=HOST, port_range=PORTS, inactivity_timeout=None
+        )
+        await session.start()
+        packets = plain
+        if secure:
+            theirs, ours = generate_crypto(), generate_crypto()
+            session.enable_srtp(local=ours, remote=theirs)
+            packets = rtp_stream(PACKETS, SrtpContext(local=theirs, remote=ours))
+
+        def accepted(session: MediaSession = session) -> int:
+            return session._stats.packets_received  # noqa: SLF001  # cheap, unlike .stats
+
+        results[f"ours {label}: socket receive (incl. send)"] = await _blast(
+            packets, (HOST, session.local_port), accepted
+        )
+        await session.close()
+        # Pure processing: parse, SRTP, stats, jitter buffer put, decode; one playout per packet.
+        session = MediaSession(
+            codec=Codec.PCMA, bind_host=HOST, port_range=PORTS, inactivity_timeout=None
+        )
+        await session.start()
+        if secure:
+            session.enable_srtp(local=ours, remote=theirs)
+            packets = rtp_stream(PACKETS, SrtpContext(local=theirs, remote=ours))
+        source = (HOST, 9)
+        handler = session._on_rtp  # noqa: SLF001
+        pull = session._jitter.pull  # noqa: SLF001
+        iterator = iter(packets)
+
+        def one(
+            handler: Any = handler,
+            pull: Any = pull,
+            iterator: Any = iterator,
+            source: tuple[str, int] = source,
+        ) -> None:
+            handler(next(iterator), source)
+            pull()
+
+        results[
+            f"ours {label}: parse+{'SRTP+' if secure else ''}jitter+decode (no socket)"
+        ] = per_call_us(one, PACKETS // 3 - 10)
+        stats = session.stats
+        assert stats.packets_received > 0 and stats.malformed_packets == 0, stats
+        await session.close()
+    if not HAVE_AIORTC:
+        results["aiortc: not installed"] = float("nan")
+    else:
+        decoder = PcmaDecoder()
+        iterator = iter(plain * 3)
+
+        def aiortc_one() -> None:
+            packet = AiortcRtpPacket.parse(next(iterator))
+            decoder.decode(JitterFrame(packet.payload, packet.timestamp))
+
+        results["aiortc: RtpPacket.parse + PcmaDecoder (no socket)"] = per_call_us(
+            aiortc_one, PACKETS - 10
+        )
+    return results
+
+
+async def send_path() -> dict[str, float]:
+    """Measure the send path (encode, pack, SRTP, sendto) against a bare sendto."""
+    results: dict[str, float] = {}
+    loop = asyncio.get_running_loop()
+    sink, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, local_addr=(HOST, 0)
+    )
+    target = sink.get_extra_info("sockname")
+    packet = rtp_stream(1)[0]
+    results["floor: bare transport.sendto of a 172-byte packet"] = per_call_us(
+        partial(sink.sendto, packet, target), 5000
+    )
+    for label, secure in (("plain", False), ("SRTP", True)):
+        session = MediaSession(
+            codec=Codec.PCMA, bind_host=HOST, port_range=PORTS, inactivity_timeout=None
+        )
+        await session.start()
+        session.set_remote(*target)
+        if secure:
+            session.enable_srtp(local=generate_crypto(), remote=generate_crypto())
+        session.enqueue_audio(bytes(320 * 20_000), 8000)
+        results[
+            f"ours {label}: take 20 ms, encode, pack, {'SRTP, ' if secure else ''}sendto"
+        ] = per_call_us(session._send_frame, 5000)  # noqa: SLF001
+        await session.close()
+        await asyncio.sleep(0.05)  # let the sink drain
+    if not HAVE_AIORTC:
+        results["aiortc: not installed"] = float("nan")
+    else:
+        encoder = PcmaEncoder()
+        pcm = np.zeros((1, 160), dtype=np.int16)
+        state = {"pts": 0}
+
+        def aiortc_one() -> None:
+            frame = AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+            frame.sample_rate = 8000
+            frame.pts = state["pts"]
+            frame.time_base = fractions.Fraction(1, 8000)
+            state["pts"] += 160
+            payloads, timestamp = encoder.encode(frame)
+            for payload in payloads:
+                rtp = AiortcRtpPacket(
+                    payload_type=8, sequence_number=1, timestamp=timestamp, ssrc=1
+                )
+                rtp.payload = payload
+                sink.sendto(rtp.serialize(), target)
+
+        results["aiortc: PcmaEncoder + RtpPacket.serialize + sendto"] = per_call_us(
+            aiortc_one, 3000
+        )
+    sink.close()
+    return results
+
+
+async def _run_sessions(
+    count: int, seconds: float
+) -> tuple[float, float, float, float]:
+    """Run `count` sessions in pairs for `seconds`; return (loss %, late %, CPU %, pps)."""
+    sessions = []
+    for _ in range(count // 2):
+        a = MediaSession(
+            codec=Codec.PCMA, bind_host=HOST, port_range=PORTS, inactivity_timeout=None
+        )
+        b = MediaSession(
+            codec=Codec.PCMU, bind_host=HOST, port_range=PORTS, inactivity_timeout=None
+        )
+        await a.start()
+        await b.start()
+        a.set_remote(HOST, b.local_port)
+        b.set_remote(HOST, a.local_port)
+        sessions += [a, b]
+    for session in sessions:
+        session.subscribe()  # consumers are not read: overruns are cheap and bounded
+    await asyncio.sleep(1.0)  # warm up
+
+    def totals() -> tuple[int, int, int, int]:
+        snapshots = [session.stats for session in sessions]
+        return (
+            sum(stats.packets_sent for stats in snapshots),
+            sum(stats.packets_received for stats in snapshots),
+            sum(
+                stats.lost for stats in snapshots
+            ),  # RFC 3550: sequence gaps, timing-proof
+            sum(stats.late for stats in snapshots),
+        )
+
+    sent0, received0, lost0, late0 = totals()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    cpu = (time.process_time() - cpu0) / (time.perf_counter() - wall0) * 100
+    sent1, received1, lost1, late1 = totals()
+    for session in sessions:
+        await session.close()
+    received = received1 - received0
+    lost = lost1 - lost0
+    expected = max(received + lost, 1)
+    return (
+        lost / expected * 100,
+        (late1 - late0) / expected * 100,
+        cpu,
+        (sent1 - sent0) / seconds / count,
+    )
+
+
+def held(loss: float, rate: float) -> bool:
+    """Tell whether a run kept its pace (>= 99 % of 50 pps) with under 0.1 % loss."""
+    return loss < 0.1 and rate >= 49.5
+
+
+async def concurrency(quick: bool) -> list[tuple[int, float, float, float, float]]:
+    """Find the largest session count held with < 0.1 % loss (bounded search)."""
+    rows = []
+    for count in (50, 100, 200) if quick else (50, 100, 200, 300, 500, 700, 1000):
+        loss, late, cpu, rate = await _run_sessions(count, 3.0 if quick else 5.0)
+        rows.append((count, loss, late, cpu, rate))
+        if not held(loss, rate) or cpu > 95:
+            break
+    return rows
+
+
+def resampler_quality() -> list[tuple[str, float, float, float, float, float, float]]:
+    """Compare passband SNR, stop-band rejection and CPU with audioop.ratecv."""
+
+    def tone(freq: float, rate: int, seconds: float = 1.0) -> bytes:
+        t = np.arange(int(rate * seconds)) / rate
+        return (12000 * np.sin(2 * np.pi * freq * t)).astype("<i2").tobytes()
+
+    def snr(pcm: bytes, rate: int, freq: float) -> float:
+        x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)[rate // 10 : -rate // 10]
+        spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+        band = np.abs(np.fft.rfftfreq(len(x), 1 / rate) - freq) <= 10
+        return float(
+            10 * np.log10(spectrum[band].sum() / max(spectrum[~band].sum(), 1e-9))
+        )
+
+    def level(pcm: bytes) -> float:
+        x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)[500:-500]
+        return float(
+            20 * np.log10(max(np.sqrt(np.mean(x**2)), 0.5))
+        )  # 0.5 LSB: 16-bit floor
+
+    rows = []
+    for in_rate, out_rate in (
+        (8000, 16000),
+        (8000, 48000),
+        (16000, 8000),
+        (48000, 8000),
+        (48000, 16000),
+    ):
+        pcm = tone(1000, in_rate)
+        ours = resample(pcm, in_rate, out_rate)
+        theirs = audioop.ratecv(pcm, 2, 1, in_rate, out_rate, None)[0]
+        if out_rate < in_rate:
+            alias = tone(out_rate * 0.75, in_rate)  # above the new Nyquist frequency
+        else:
+            alias = tone(in_rate * 0.45, in_rate)  # images appear at in_rate - f
+        if out_rate < in_rate:
+            rej_ours = level(alias) - level(resample(alias, in_rate, out_rate))
+            rej_theirs = level(alias) - level(
+                audioop.ratecv(alias, 2, 1, in_rate, out_rate, None)[0]
+            )
+        else:
+            image = in_rate - in_rate * 0.45
+
+            def image_rejection(
+                out: bytes,
+                rate: int = out_rate,
+                image: float = image,
+                tone_hz: float = in_rate * 0.45,
+            ) -> float:
+                x = np.frombuffer(out, dtype="<i2").astype(np.float64)
+                spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+                freqs = np.fft.rfftfreq(len(x), 1 / rate)
+                wanted = spectrum[np.abs(freqs - tone_hz) <= 10].max()
+                unwanted = spectrum[np.abs(freqs - image) <= 10].max()
+                return float(20 * np.log10(wanted / max(unwanted, 1e-9)))
+
+            rej_ours = image_rejection(resample(alias, in_rate, out_rate))
+            rej_theirs = image_rejection(
+                audioop.ratecv(alias, 2, 1, in_rate, out_rate, None)[0]
+            )
+        bulk_ours = per_call_us(partial(resample, pcm, in_rate, out_rate), 30)
+        bulk_theirs = per_call_us(
+            partial(audioop.ratecv, pcm, 2, 1, in_rate, out_rate, None), 30
+        )
+        frame = pcm[: in_rate // 50 * 2]
+        streaming = Resampler(in_rate, out_rate, compensate_delay=False)
+        frame_ours = per_call_us(partial(streaming.process, frame), 2000)
+        state: list[Any] = [None]
+
+        def ratecv_frame(
+            f: bytes = frame, i: int = in_rate, o: int = out_rate, st: list[Any] = state
+        ) -> None:
+            st[0] = audioop.ratecv(f, 2, 1, i, o, st[0])[1]
+
+        frame_theirs = per_call_us(ratecv_frame, 2000)
+        rows.append(
+            (
+                f"{in_rate // 1000}k->{out_rate // 1000}k",
+                snr(ours, out_rate, 1000),
+                snr(theirs, out_rate, 1000),
+                rej_ours,
+                rej_theirs,
+                bulk_ours / bulk_theirs,
+                frame_ours / frame_theirs,
+            )
+        )
+    return rows
+
+
+def main() -> None:
+    """Run every section and print tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="shorter concurrency search"
+    )
+    args = parser.parse_args()
+    print(
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, one event loop (one core)\n"
+    )
+
+    print("Receive path, microseconds per packet (PCMA 20 ms, 172 bytes)")
+    for label, value in asyncio.run(receive_path()).items():
+        print(f"  {label:<62} {value:8.2f}")
+    print("\nSend path, microseconds per packet")
+    for label, value in asyncio.run(send_path()).items():
+        print(f"  {label:<62} {value:8.2f}")
+
+    print(
+        "\nConcurrent sessions over loopback (pairs, each session 50 pps out and 50 pps in)"
+    )
+    print(
+        f"  {'sessions':>8} {'loss %':>8} {'late %':>8} {'CPU %':>7} {'pps/session':>12}"
+    )
+    rows = asyncio.run(concurrency(args.quick))
+    for count, loss, late, cpu, rate in rows:
+        print(f"  {count:>8} {loss:>8.3f} {late:>8.3f} {cpu:>7.1f} {rate:>12.1f}")
+    kept = [count for count, loss, _late, _cpu, rate in rows if held(loss, rate)]
+    print(
+        f"  largest count held (< 0.1 % loss, pace >= 49.5 pps): {max(kept) if kept else 0}"
+        f"{' (search bound reached)' if kept and kept[-1] == rows[-1][0] else ''}"
+    )
+
+    print(
+        "\nResampler vs audioop.ratecv (SNR of a 1 kHz tone; rejection of an alias/image tone)"
+    )
+    print(
+        f"  {'':<9} {'SNR ours':>9} {'ratecv':>7} {'rej ours':>9} {'ratecv':>7} {'CPU x 1s':>9} {'x 20ms':>7}"
+    )
+    for name, snr_o, snr_t, rej_o, rej_t, bulk, frame in resampler_quality():
+        print(
+            f"  {name:<9} {snr_o:>9.1f} {snr_t:>7.1f} {rej_o:>9.1f} {rej_t:>7.1f} {bulk:>9.2f} {frame:>7.2f}"
+        )
+    print(
+        "  (dB; rejection of 90+ dB means the tone fell below 16-bit quantisation; CPU = ours/ratecv)"
+    )
+
+
+if __name__ == "__main__":
+    main()

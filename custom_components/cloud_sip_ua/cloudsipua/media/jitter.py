@@ -1,0 +1,254 @@
+"""Adaptive jitter buffer: reorders, drops duplicates, conceals loss, depth follows jitter."""
+
+from __future__ import annotations
+
+import audioop
+
+from .rtp import ts_delta
+
+ACCEPTED = 0
+LATE = 1
+DUPLICATE = 2
+
+# Loss concealment: repeat the last frame at these gains, then play silence.
+_CONCEALMENT_GAINS = (1.0, 0.7, 0.4, 0.15)
+_QUIET_RMS = 300  # frames this quiet are dropped first when the buffer holds too much
+_EXCESS_PULLS_BEFORE_TRIM = 25  # 0.5 s of too much delay before dropping a frame
+_EXCESS_PULLS_FORCE_TRIM = 150  # 3 s: drop even a loud frame
+# One burst of late packets raises the depth once, not once per packet.
+_LATE_BOOST_SPACING_PULLS = 10
+# 10 s without late packets before lowering the depth again.
+_LATE_BOOST_DECAY_PULLS = 500
+_MAX_JUMP_SECONDS = 2  # a timestamp jump larger than this restarts the buffer
+
+
+class JitterBuffer:
+    """Buffers decoded 16-bit PCM by RTP timestamp and plays it out one frame per pull."""
+
+    __slots__ = (
+        "_buffered",
+        "_conceal_run",
+        "_cursor",
+        "_excess_pulls",
+        "_frame",
+        "_frame_bytes",
+        "_jitter_target",
+        "_last_frame",
+        "_late_boost",
+        "_max",
+        "_max_jump",
+        "_min",
+        "_prebuffering",
+        "_pulls_since_late",
+        "_silence",
+        "concealed_frames",
+        "duplicates",
+        "late",
+        "trimmed_frames",
+    )
+
+    def __init__(
+        self,
+        *,
+        clock_rate: int = 8000,
+        frame_ms: int = 20,
+        min_ms: int = 20,
+        max_ms: int = 200,
+        initial_ms: int = 40,
+    ) -> None:
+        """Configure frame size and the depth bounds."""
+        per_ms = clock_rate // 1000
+        self._frame = frame_ms * per_ms
+        self._frame_bytes = self._frame * 2
+        self._silence = bytes(self._frame_bytes)
+        self._min = min_ms * per_ms
+        self._max = max_ms * per_ms
+        self._max_jump = _MAX_JUMP_SECONDS * clock_rate
+        self._jitter_target = max(self._min, min(self._max, initial_ms * per_ms))
+        self._late_boost = 0
+        self._buffered: dict[int, bytes] = {}
+        self._cursor: int | None = None  # extended timestamp of the next sample to play
+        self._prebuffering = True
+        self._last_frame = self._silence
+        self._conceal_run = 0
+        self._excess_pulls = 0
+        self._pulls_since_late = _LATE_BOOST_SPACING_PULLS
+        self.late = 0
+        self.duplicates = 0
+        self.concealed_frames = 0
+        self.trimmed_frames = 0
+
+    @property
+    def target_samples(self) -> int:
+        """Return the current target depth in samples."""
+        return min(self._max, self._jitter_target + self._late_boost)
+
+    @property
+    def target_ms(self) -> float:
+        """Return the current target depth in milliseconds."""
+        return self.target_samples * 20 / self._frame
+
+    @property
+    def depth_samples(self) -> int:
+        """Return how many samples are buffered from the play cursor to the newest one."""
+        if self._cursor is None or not self._buffered:
+            return 0
+        return max(
+            0, max(k + len(v) // 2 for k, v in self._buffered.items()) - self._cursor
+        )
+
+    @property
+    def started(self) -> bool:
+        """Tell whether any packet has arrived since creation or the last reset."""
+        return self._cursor is not None
+
+    def set_jitter(self, jitter_samples: float) -> None:
+        """Adapt the target depth to the measured interarrival jitter (timestamp units)."""
+        wanted = self._frame + 3 * jitter_samples
+        frames = -(-int(wanted) // self._frame)
+        self._jitter_target = max(self._min, min(self._max, frames * self._frame))
+
+    def reset(self) -> None:
+        """Drop buffered audio (new SSRC); the next packet starts a new timeline."""
+        self._buffered.clear()
+        self._cursor = None
+        self._prebuffering = True
+
+    def mark_discontinuity(self) -> None:
+        """Note that the sender paused audio on purpose (e.g. a DTMF event): fill with silence."""
+        self._conceal_run = len(_CONCEALMENT_GAINS)
+
+    def put(self, timestamp: int, pcm: bytes) -> int:
+        """Store a decoded payload; return ACCEPTED, LATE or DUPLICATE."""
+        if not pcm:
+            return ACCEPTED  # nothing to play; an empty piece would stall gathering
+        cursor = self._cursor
+        if cursor is None:
+            self._cursor = timestamp
+            self._buffered[timestamp] = pcm
+            self._prebuffering = True
+            return ACCEPTED
+        ext = cursor + ts_delta(timestamp, cursor & 0xFFFFFFFF)
+        buffered = self._buffered
+        if ext < cursor:
+            samples = len(pcm) // 2
+            if ext + samples <= cursor:
+                self.late += 1
+                if self._pulls_since_late >= _LATE_BOOST_SPACING_PULLS:
+                    self._late_boost = min(self._max, self._late_boost + self._frame)
+                self._pulls_since_late = 0
+                return LATE
+            pcm = pcm[(cursor - ext) * 2 :]
+            ext = cursor
+        if ext in buffered:
+            self.duplicates += 1
+            return DUPLICATE
+        if ext - cursor > self._max_jump:
+            # The sender restarted its clock: start over rather than conceal for seconds.
+            buffered.clear()
+            self._cursor = ext
+            self._prebuffering = True
+        elif not buffered and ext > cursor:
+            # Nothing was waiting (loss or silence suppression while we concealed): re-anchor.
+            self._cursor = ext
+        buffered[ext] = pcm
+        return ACCEPTED
+
+    def pull(self) -> bytes | None:
+        """Return the next 20 ms frame (audio, concealment or silence); None before any packet."""
+        cursor = self._cursor
+        if cursor is None:
+            return None
+        if self._pulls_since_late < _LATE_BOOST_DECAY_PULLS:
+            self._pulls_since_late += 1
+        elif self._late_boost:
+            self._late_boost -= self._frame
+            self._pulls_since_late = 0
+        depth = self.depth_samples
+        target = self.target_samples
+        if self._prebuffering:
+            if depth < target:
+                return self._silence
+            self._prebuffering = False
+        frame = self._take(cursor)
+        if frame is None:
+            if depth >= target:
+                # Later audio is here and enough is queued: the frame is lost, skip past it.
+                self._advance(cursor + self._frame)
+            return self._conceal()
+        self._cursor = cursor + self._frame
+        if depth - self._frame > target + self._frame:
+            self._excess_pulls += 1
+            if self._should_trim(frame, depth):
+                next_frame = self._take(cursor + self._frame)
+                if next_frame is not None:
+                    self.trimmed_frames += 1
+                    self._cursor = cursor + 2 * self._frame
+                    frame = next_frame
+        else:
+            self._excess_pulls = 0
+        self._conceal_run = 0
+        self._last_frame = frame
+        return frame
+
+    def _should_trim(self, frame: bytes, depth: int) -> bool:
+        """Decide whether to drop a frame to bring the delay back down."""
+        if (
+            depth > self._max + self._frame
+            or self._excess_pulls >= _EXCESS_PULLS_FORCE_TRIM
+        ):
+            return True
+        return (
+            self._excess_pulls >= _EXCESS_PULLS_BEFORE_TRIM
+            and audioop.rms(frame, 2) < _QUIET_RMS
+        )
+
+    def _take(self, position: int) -> bytes | None:
+        """Remove and return the full frame starting at `position`, if all of it is buffered."""
+        buffered = self._buffered
+        chunk = buffered.get(position)
+        if chunk is None:
+            return None
+        if len(chunk) == self._frame_bytes:
+            del buffered[position]
+            return chunk
+        # Packets of another duration than 20 ms: gather contiguous pieces.
+        parts = []
+        need = self._frame
+        pos = position
+        while need:
+            piece = buffered.get(pos)
+            if piece is None:
+                return None  # incomplete: leave it all in place
+            parts.append((pos, piece))
+            samples = len(piece) // 2
+            pos += samples
+            need -= min(need, samples)
+        for key, _piece in parts:
+            del buffered[key]
+        data = b"".join(piece for _key, piece in parts)
+        if len(data) > self._frame_bytes:
+            buffered[position + self._frame] = data[self._frame_bytes :]
+            data = data[: self._frame_bytes]
+        return data
+
+    def _advance(self, new_cursor: int) -> None:
+        """Move the cursor forward, trimming or dropping pieces that now lie behind it."""
+        self._cursor = new_cursor
+        for key in [key for key in self._buffered if key < new_cursor]:
+            piece = self._buffered.pop(key)
+            overlap = (new_cursor - key) * 2
+            if overlap < len(piece) and new_cursor not in self._buffered:
+                self._buffered[new_cursor] = piece[overlap:]
+
+    def _conceal(self) -> bytes:
+        """Return a loss-concealment frame: repeat the last frame, fading out, then silence."""
+        run = self._conceal_run
+        self._conceal_run = run + 1
+        if run >= len(_CONCEALMENT_GAINS):
+            return self._silence
+        self.concealed_frames += 1
+        gain = _CONCEALMENT_GAINS[run]
+        if gain == 1.0:
+            return self._last_frame
+        return audioop.mul(self._last_frame, 2, gain)
