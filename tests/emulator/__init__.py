@@ -1,0 +1,1 @@
+"""Tests of the Cloud SIP UA emulator."""
