@@ -1,0 +1,201 @@
+"""WebSocket commands: stream a call's audio to the browser and take its microphone back."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+import probatio
+
+from homeassistant.components.websocket_api import async_register_command
+from homeassistant.components.websocket_api.connection import ActiveConnection
+from homeassistant.components.websocket_api.decorators import websocket_command
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from .cloudsipua.call_manager import CallError
+from .cloudsipua.media.session import AudioSubscription
+from .const import DOMAIN
+from .data import CloudSipUaConfigEntry
+from .talk import SAMPLE_RATE, MicrophoneFeed
+
+_LOGGER = logging.getLogger(__name__)
+
+COMMAND_SUBSCRIBE_AUDIO = f"{DOMAIN}/audio/subscribe"
+ATTR_ENTRY_ID = "entry_id"
+ATTR_DEVICE_ID = "device_id"
+ATTR_ENTITY_ID = "entity_id"
+ATTR_CALL_ID = "call_id"
+ERR_ENTRY_NOT_FOUND = "entry_not_found"
+ERR_ENTRY_NOT_LOADED = "entry_not_loaded"
+ERR_ENTRY_REQUIRED = "entry_required"
+
+
+class _TargetError(Exception):
+    """The message names no loaded entry of ours."""
+
+    def __init__(self, code: str, message: str) -> None:
+        """Keep the WebSocket error code."""
+        super().__init__(message)
+        self.code = code
+
+
+@callback
+def async_register_websocket_commands(hass: HomeAssistant) -> None:
+    """Register the integration's WebSocket commands."""
+    async_register_command(hass, ws_subscribe_audio)
+
+
+def _entry_id_of_target(hass: HomeAssistant, msg: dict[str, Any]) -> str | None:
+    """Return the entry id the message names directly or through a device or entity."""
+    if entity_id := msg.get(ATTR_ENTITY_ID):
+        entity = er.async_get(hass).async_get(entity_id)
+        if entity is None or entity.platform != DOMAIN:
+            raise _TargetError(
+                ERR_ENTRY_NOT_FOUND, "No entity of this integration has that id"
+            )
+        return entity.config_entry_id
+    if device_id := msg.get(ATTR_DEVICE_ID):
+        device = dr.async_get(hass).async_get(device_id)
+        ours = {entry.entry_id for entry in hass.config_entries.async_entries(DOMAIN)}
+        if device is None or device.config_entry_id not in ours:
+            raise _TargetError(
+                ERR_ENTRY_NOT_FOUND, "No device of this integration has that id"
+            )
+        return device.config_entry_id
+    entry_id: str | None = msg.get(ATTR_ENTRY_ID)
+    return entry_id
+
+
+def _loaded_entry(hass: HomeAssistant, msg: dict[str, Any]) -> CloudSipUaConfigEntry:
+    """Find the loaded entry the message targets: by entry, device or entity, or the only one."""
+    entry_id = _entry_id_of_target(hass, msg)
+    loaded: list[CloudSipUaConfigEntry] = hass.config_entries.async_loaded_entries(
+        DOMAIN
+    )
+    if entry_id is None:
+        if len(loaded) != 1:
+            raise _TargetError(
+                ERR_ENTRY_REQUIRED, "Name the entry: there is not exactly one"
+            )
+        return loaded[0]
+    for entry in loaded:
+        if entry.entry_id == entry_id:
+            return entry
+    other = hass.config_entries.async_get_entry(entry_id)
+    if (
+        other is not None
+        and other.domain == DOMAIN
+        and other.state is not ConfigEntryState.LOADED
+    ):
+        raise _TargetError(ERR_ENTRY_NOT_LOADED, "The entry is not loaded")
+    raise _TargetError(ERR_ENTRY_NOT_FOUND, "No entry of this integration has that id")
+
+
+@websocket_command(
+    {
+        probatio.Required("type"): COMMAND_SUBSCRIBE_AUDIO,
+        probatio.Exclusive(ATTR_ENTRY_ID, "target"): str,
+        probatio.Exclusive(ATTR_DEVICE_ID, "target"): str,
+        probatio.Exclusive(ATTR_ENTITY_ID, "target"): str,
+        probatio.Optional(ATTR_CALL_ID): str,
+    }
+)
+@callback
+def ws_subscribe_audio(
+    hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Stream a connected call's audio as base64 PCM events; take binary microphone frames back."""
+    msg_id: int = msg["id"]
+    try:
+        entry = _loaded_entry(hass, msg)
+        call = entry.runtime_data.manager.get_call(msg.get(ATTR_CALL_ID))
+        media = entry.runtime_data.manager.media_of(call.call_id)
+    except _TargetError as err:
+        connection.send_error(msg_id, err.code, str(err))
+        return
+    except CallError as err:
+        connection.send_error(msg_id, err.key, str(err))
+        return
+
+    stream = _AudioStream(
+        connection, msg_id, media.subscribe(SAMPLE_RATE), MicrophoneFeed(media)
+    )
+    connection.subscriptions[msg_id] = stream.stop
+    connection.send_result(msg_id)
+    # The first event repeats the setup: a subscribeMessage client never sees the result.
+    connection.send_event(
+        msg_id,
+        {
+            "type": "start",
+            "call_id": call.call_id,
+            "sample_rate": SAMPLE_RATE,
+            "binary_handler_id": stream.handler_id,
+        },
+    )
+    entry.async_create_background_task(
+        hass, stream.run(), f"{DOMAIN} audio stream {msg_id}"
+    )
+
+
+class _AudioStream:
+    """One browser's audio link to one call: call audio out as events, microphone frames in."""
+
+    def __init__(
+        self,
+        connection: ActiveConnection,
+        msg_id: int,
+        subscription: AudioSubscription,
+        feed: MicrophoneFeed,
+    ) -> None:
+        """Take the call's audio subscription and accept binary frames for the microphone."""
+        self._connection = connection
+        self._msg_id = msg_id
+        self._subscription = subscription
+        self.feed = feed
+        self.handler_id, self._unregister = connection.async_register_binary_handler(
+            self._on_microphone
+        )
+        self._stopped = False
+
+    @callback
+    def _on_microphone(
+        self,
+        _hass: HomeAssistant,
+        _connection: ActiveConnection,
+        payload: bytes,
+    ) -> None:
+        """Send one browser microphone frame into the call."""
+        self.feed.feed(payload)
+
+    @callback
+    def stop(self) -> None:
+        """Release the subscription and the binary handler (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._subscription.close()
+        self._unregister()
+        stats = self.feed.stats
+        _LOGGER.debug(
+            "Talk stream ended: %s frames in, %s dropped, %s rejected",
+            stats.frames,
+            stats.dropped,
+            stats.rejected,
+        )
+
+    async def run(self) -> None:
+        """Forward every 20 ms frame as it plays out; tell the client when the call ends."""
+        try:
+            async for frame in self._subscription:
+                self._connection.send_event(
+                    self._msg_id,
+                    {"type": "audio", "pcm": base64.b64encode(frame).decode("ascii")},
+                )
+        finally:
+            ended_by_call = not self._stopped
+            self.stop()
+        if ended_by_call:
+            self._connection.send_event(self._msg_id, {"type": "end"})

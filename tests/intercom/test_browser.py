@@ -1,0 +1,310 @@
+"""End to end in real headless Chromium: the card answers a call and carries audio both ways."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import logging
+import os
+from pathlib import Path
+import shutil
+import time
+from typing import Any
+
+from playwright.async_api import BrowserContext, Page, async_playwright
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from emulator import EmulatedCall, Emulator
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from tests.audio_check import tone_report
+
+from .harness import MIC_TONE_HZ, measure_delays, microphone_wav, page_server
+from .helpers import wait_for
+
+_LOGGER = logging.getLogger(__name__)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CALLER_TONE_HZ = 600.0
+DOOR_CODE = "#9"
+# Set to a folder (scripts/screenshots.py sets docs/) to keep the screenshots of each state.
+SCREENSHOT_DIR_ENV = "CLOUD_SIP_UA_SCREENSHOTS"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (scripts/setup)"
+)
+
+NOT_SECURE = "Object.defineProperty(window, 'isSecureContext', { value: false });"
+MIC_DENIED = (
+    "navigator.mediaDevices.getUserMedia = () =>"
+    " Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));"
+)
+
+
+def page_setup(
+    hass: HomeAssistant, entry: MockConfigEntry, ha_base_url: str, token: str
+) -> dict[str, Any]:
+    """Return what the test page needs: the WebSocket URL, a token, registry entries, the card's config."""
+    entities = {
+        entity.entity_id: {
+            "entity_id": entity.entity_id,
+            "device_id": entity.device_id,
+            "platform": entity.platform,
+            "translation_key": entity.translation_key,
+        }
+        for entity in er.async_entries_for_config_entry(
+            er.async_get(hass), entry.entry_id
+        )
+    }
+    devices = {
+        device.id: {
+            "id": device.id,
+            "name": device.name,
+            "config_entries": [device.config_entry_id],
+        }
+        for device in dr.async_entries_for_config_entry(
+            dr.async_get(hass), entry.entry_id
+        )
+    }
+    return {
+        "websocket_url": ha_base_url.replace("http://", "ws://") + "/api/websocket",
+        "token": token,
+        "entities": entities,
+        "devices": devices,
+        "card": {
+            "device_id": next(iter(devices)),
+            "door_code": DOOR_CODE,
+        },
+    }
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
+    """Run Debian's Chromium headless, with a fake microphone that plays 1 kHz bursts."""
+    wav = tmp_path / "microphone.wav"
+    wav.write_bytes(microphone_wav())
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={wav}",
+            ],
+            viewport={"width": 420, "height": 640},
+            device_scale_factor=2,
+        )
+        try:
+            yield context
+        finally:
+            await context.close()
+
+
+async def open_card(
+    context: BrowserContext, url: str, init_script: str | None = None
+) -> Page:
+    """Open the test page and wait until the card is on it."""
+    page = await context.new_page()
+    page.on("console", lambda message: _LOGGER.debug("page: %s", message.text))
+    if init_script:
+        await page.add_init_script(init_script)
+    await page.goto(url)
+    await page.wait_for_function(
+        "document.body.dataset.ready === 'true' || !!document.body.dataset.error"
+    )
+    assert await page.evaluate("document.body.dataset.error") is None
+    return page
+
+
+async def screenshot(page: Page, folder: Path, name: str) -> None:
+    """Photograph the card; keep the picture for the docs when asked to."""
+    path = folder / f"intercom-card-{name}.png"
+    await page.locator("cloud-sip-ua-card").screenshot(
+        path=str(path), animations="disabled"
+    )
+    if target := os.environ.get(SCREENSHOT_DIR_ENV):
+        shutil.copy(path, Path(target) / path.name)
+
+
+async def card_state(page: Page) -> str:
+    """Return the call state the card shows."""
+    state: str = (
+        await page.locator("cloud-sip-ua-card .state").get_attribute("data-state") or ""
+    )
+    return state
+
+
+async def wait_for_card_state(page: Page, state: str) -> None:
+    """Wait until the card shows the state."""
+    await page.wait_for_function(
+        "s => document.querySelector('cloud-sip-ua-card').shadowRoot.querySelector('.state')?.dataset.state === s",
+        arg=state,
+        timeout=5000,
+    )
+
+
+async def wait_for_played_tone(page: Page, frequency: float) -> dict[str, float]:
+    """Wait until the page plays the tone (read back through its AnalyserNode)."""
+    peak: dict[str, float] | None = None
+    async with asyncio.timeout(5):
+        while True:
+            peak = await page.evaluate("window.playedPeak()")
+            if peak and abs(peak["hz"] - frequency) <= 15 and peak["db"] > -50:
+                return peak
+            await asyncio.sleep(0.1)
+
+
+async def record_arrivals(
+    call: EmulatedCall, arrivals: list[tuple[float, int]]
+) -> None:
+    """Note when the emulator's recording grows: the time each frame was heard."""
+    last = -1
+    while True:
+        length = len(call.remote_party.recorded_pcm())
+        if length != last:
+            arrivals.append((time.time(), length))
+            last = length
+        await asyncio.sleep(0.002)
+
+
+async def test_card_end_to_end(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+    ha_base_url: str,
+    hass_access_token: str,
+    browser: BrowserContext,
+    tmp_path: Path,
+) -> None:
+    """Ring, answer by click, hear the caller, talk with the microphone, DTMF, hang up."""
+    setup = page_setup(hass, init_integration, ha_base_url, hass_access_token)
+    async with page_server(ha_base_url, setup) as url:
+        page = await open_card(browser, url)
+        assert await card_state(page) == "idle"
+        await screenshot(page, tmp_path, "idle")
+
+        call = await emulator.ring(caller="Front door", tone_hz=CALLER_TONE_HZ)
+        await wait_for_card_state(page, "ringing")
+        assert (
+            "Front door" in await page.locator("cloud-sip-ua-card .caller").inner_text()
+        )
+        await screenshot(page, tmp_path, "ringing")
+
+        await page.locator("cloud-sip-ua-card button[data-action=answer]").click()
+        await emulator.wait_for_state(call.call_id, "connected")
+        await wait_for_card_state(page, "connected")
+
+        # The caller's tone plays in the page (the answer click turned listening on).
+        peak = await wait_for_played_tone(page, CALLER_TONE_HZ)
+        _LOGGER.info("Played in the page: %s", peak)
+
+        # Talk: the fake microphone's bursts reach the caller; time their onsets on both ends.
+        arrivals: list[tuple[float, int]] = []
+        poller = asyncio.create_task(record_arrivals(call, arrivals))
+        try:
+            before = len(call.remote_party.recorded_pcm())
+            await page.evaluate("window.micLog.length = 0")
+            await page.locator("cloud-sip-ua-card button[data-action=talk]").click()
+            await page.wait_for_function(
+                "document.querySelector('cloud-sip-ua-card').audio.talking === true",
+                timeout=5000,
+            )
+            await asyncio.sleep(2.5)
+        finally:
+            poller.cancel()
+        await page.locator("cloud-sip-ua-card button[data-action=talk]").click()
+        mic_log = await page.evaluate(
+            "window.micLog.map(([t, talking, f]) => [t, talking, Array.from(f)])"
+        )
+        recording = call.remote_party.recorded_pcm()
+        heard = recording[before:]
+        arrivals_after = [
+            (when, length - before) for when, length in arrivals if length >= before
+        ]
+        report = measure_delays(mic_log, heard, arrivals_after)
+        _LOGGER.info(
+            "Mouth-to-ear browser -> emulator: median %.1f ms of %s",
+            report.median_ms,
+            report.delays_ms,
+        )
+        assert len(report.delays_ms) >= 2, report
+        assert report.median_ms < 250, (
+            report
+        )  # goal < 150 ms; the bound leaves room for a busy CI
+        # The spectrum of the last whole burst, once the browser's gain control has settled.
+        burst_start = (
+            report.ear_onsets[-2]
+            if len(report.ear_onsets) > 1
+            else report.ear_onsets[-1]
+        )
+        burst = heard[(burst_start + 320) * 2 : (burst_start + 1920) * 2]
+        frequency, snr = tone_report(burst)
+        _LOGGER.info("Talk tone in the recording: %.1f Hz, SNR %.1f dB", frequency, snr)
+        assert abs(frequency - MIC_TONE_HZ) <= 10, frequency
+        assert snr >= 20, snr
+
+        # Push-to-talk sends while held, anywhere released.
+        talking = "document.querySelector('cloud-sip-ua-card').audio.talking"
+        await page.locator("cloud-sip-ua-card button[data-action=ptt]").hover()
+        await page.mouse.down()
+        await page.wait_for_function(f"{talking} === true", timeout=5000)
+        await page.mouse.move(0, 0)
+        await page.mouse.up()
+        await page.wait_for_function(f"{talking} === false", timeout=5000)
+
+        # DTMF: a keypad button, then the door button.
+        await page.locator("cloud-sip-ua-card button[data-digit='5']").click()
+        await wait_for(lambda: call.remote_party.dtmf_received == ["5"])
+        await page.locator("cloud-sip-ua-card button[data-action=door]").click()
+        await wait_for(lambda: call.remote_party.dtmf_received == ["5", "#", "9"])
+        await screenshot(page, tmp_path, "connected")
+
+        # Where the microphone cannot work, the card says so and listening still works.
+        insecure = await open_card(browser, url, NOT_SECURE)
+        notice = insecure.locator("cloud-sip-ua-card .notice.mic")
+        assert "HTTPS" in await notice.inner_text()
+        assert await insecure.locator(
+            "cloud-sip-ua-card button[data-action=talk]"
+        ).is_disabled()
+        await insecure.locator("cloud-sip-ua-card button[data-action=listen]").click()
+        await wait_for_played_tone(insecure, CALLER_TONE_HZ)
+        await screenshot(insecure, tmp_path, "mic-unavailable")
+
+        denied = await open_card(browser, url, MIC_DENIED)
+        await denied.locator("cloud-sip-ua-card button[data-action=talk]").click()
+        assert (
+            "blocked"
+            in await denied.locator("cloud-sip-ua-card .notice.mic").inner_text()
+        )
+        assert await denied.locator(
+            "cloud-sip-ua-card button[data-action=ptt]"
+        ).is_disabled()
+        assert not await denied.locator(
+            "cloud-sip-ua-card button[data-action=listen]"
+        ).is_disabled()
+        await denied.close()
+        await insecure.close()
+
+        await page.locator("cloud-sip-ua-card button[data-action=hang_up]").click()
+        await emulator.wait_for_state(call.call_id, "ended")
+        await wait_for_card_state(page, "idle")
+        assert await page.locator("cloud-sip-ua-card .keypad").count() == 0
+        assert (
+            await page.evaluate(
+                "document.querySelector('cloud-sip-ua-card').audio.unsubscribe"
+            )
+            is None
+        )
+        await page.close()
+    assert init_integration.runtime_data.manager.calls == []
