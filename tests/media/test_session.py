@@ -98,8 +98,9 @@ async def test_impaired_network_keeps_output_continuous(
         )
     )
     try:
-        # B learns its target by latching onto the proxy (an address it was never told).
+        # Both sides are told the proxy's address, as an answer would; latching keeps it.
         a.set_remote(*proxy.address)
+        b.set_remote(*proxy.address)
         heard = b.subscribe()
         a.enqueue_audio(tone_pcm(1000, 8000, 2.0), 8000)
         await collect(heard, 10)
@@ -148,6 +149,7 @@ async def test_retransmitted_end_packets_give_one_event(
     events: list[DtmfEvent] = []
     b = await make_session(on_dtmf=events.append, telephone_event_payload_type=96)
     async with raw_peer() as peer:
+        b.set_remote(*peer.address)
         seq = 1
         for duration, end, repeats in (
             (160, False, 1),
@@ -183,6 +185,7 @@ async def test_srtp_between_independently_keyed_sessions(
     )
     try:
         a.set_remote(*proxy.address)
+        b.set_remote(*proxy.address)
         heard = b.subscribe()
         a.enqueue_audio(tone_pcm(1000, 8000, 2.0), 8000)
         await collect(heard, 15)
@@ -333,6 +336,7 @@ async def test_ssrc_change_mid_call(make_session: SessionFactory) -> None:
     b = await make_session()
     heard = b.subscribe()
     async with raw_peer() as peer:
+        b.set_remote(*peer.address)
         for ssrc, base in ((0x11, 1000), (0x22, 999_000)):
             for index in range(5):
                 payload = audioop.lin2ulaw(tone_pcm(1000, 8000, 0.02), 2)
@@ -368,6 +372,7 @@ async def test_inactivity_signalled_once_then_rearmed(
     await asyncio.sleep(0.15)
     assert len(calls) == 1
     async with raw_peer() as peer:
+        b.set_remote(*peer.address)
         peer.send(build_rtp(8, 1, 160, 3, b"\xd5" * 160), address(b))
         await until(lambda: b.last_packet_at is not None)
     await until(lambda: len(calls) == 2)

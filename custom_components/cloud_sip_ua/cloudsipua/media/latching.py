@@ -21,9 +21,15 @@ class Latch:
         return self.latched or self.advertised
 
     def accepts(self, source: Address) -> bool:
-        """Tell whether a packet from `source` may be processed (cheap, before any crypto)."""
+        """Tell whether a packet from `source` may be processed (cheap, before any crypto).
+
+        Nothing is accepted before a remote address is advertised: until the call's answer
+        says who the remote party is, a stranger must not be able to capture the stream.
+        """
         latched = self.latched
-        return latched is None or latched == source
+        if latched is None:
+            return self.advertised is not None
+        return latched == source
 
     def latch(self, source: Address) -> None:
         """Latch onto the source of a valid (and, with SRTP, authenticated) packet."""
