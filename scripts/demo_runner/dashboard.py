@@ -1,0 +1,97 @@
+"""The demo's dashboard: call state, the call buttons, speaking into the call, opening the door."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .entities import TTS_ENTITY_ID, DemoEntities
+
+TITLE = "Doorbell"
+ICON = "mdi:doorbell-video"
+GREETING = "Hello, we will be right with you."
+
+
+def _action_button(
+    name: str, icon: str, action: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Return a button card that performs an action."""
+    return {
+        "type": "button",
+        "name": name,
+        "icon": icon,
+        "show_state": False,
+        "tap_action": {
+            "action": "perform-action",
+            "perform_action": action,
+            "data": data,
+        },
+    }
+
+
+def dashboard_config(entities: DemoEntities, emulator_url: str) -> dict[str, Any]:
+    """Return the Lovelace configuration of the demo dashboard."""
+    intro = (
+        "### Ring the doorbell\n"
+        f"Open the emulator's page, [{emulator_url}]({emulator_url}), and press **Ring**. "
+        "The doorbell event fires, the call state turns *ringing*; answer here, speak into the "
+        "call, send DTMF to open the door, hang up. The emulator's page shows the call and "
+        "lets you hear what the visitor heard."
+    )
+    call_buttons = [
+        {"entity": entities.answer, "name": "Answer"},
+        {"entity": entities.send_ringback, "name": "Send ringback"},
+        {"entity": entities.hang_up, "name": "Hang up"},
+    ]
+    return {
+        "title": TITLE,
+        "views": [
+            {
+                "title": TITLE,
+                "path": "doorbell",
+                "icon": ICON,
+                "cards": [
+                    {"type": "markdown", "content": intro},
+                    {
+                        "type": "entities",
+                        "title": "Call",
+                        "entities": [
+                            {"entity": entities.call_state, "name": "Call state"},
+                            {"entity": entities.in_call, "name": "In call"},
+                            {
+                                "entity": entities.doorbell,
+                                "name": "Doorbell (last ring)",
+                            },
+                            {"entity": entities.call_activity, "name": "Call activity"},
+                        ],
+                    },
+                    {
+                        "type": "entities",
+                        "title": "Call control",
+                        "entities": call_buttons,
+                    },
+                    {
+                        "type": "horizontal-stack",
+                        "cards": [
+                            _action_button(
+                                "Say hello",
+                                "mdi:account-voice",
+                                "tts.speak",
+                                {
+                                    "entity_id": TTS_ENTITY_ID,
+                                    "media_player_entity_id": entities.call_audio,
+                                    "message": GREETING,
+                                },
+                            ),
+                            _action_button(
+                                "Open the door (DTMF 1#)",
+                                "mdi:door-open",
+                                "cloud_sip_ua.send_dtmf",
+                                {"digits": "1#"},
+                            ),
+                        ],
+                    },
+                    {"type": "media-control", "entity": entities.call_audio},
+                ],
+            }
+        ],
+    }

@@ -1,0 +1,1 @@
+"""Tests of the demo runner (scripts/demo) and the blueprints' helpers."""

@@ -1,0 +1,89 @@
+"""Finding the integration's entities and building the demo dashboard."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from scripts.demo_runner.dashboard import GREETING, dashboard_config
+from scripts.demo_runner.entities import TTS_ENTITY_ID, find_entities
+from scripts.demo_runner.http_json import DemoError
+
+UNIQUE = "customer.prod-eu-north-1.iotcomms.io"
+KEYS = [
+    "doorbell",
+    "call_activity",
+    "call_state",
+    "in_call",
+    "answer",
+    "hang_up",
+    "send_ringback",
+    "call_audio",
+]
+
+
+def _registry(keys: list[str], entry_id: str = "entry1") -> list[dict[str, Any]]:
+    """Return an entity registry listing with one entity per key."""
+    return [
+        {
+            "platform": "cloud_sip_ua",
+            "config_entry_id": entry_id,
+            "unique_id": f"{UNIQUE}-{key}",
+            "entity_id": f"x.{key}",
+        }
+        for key in keys
+    ]
+
+
+def test_finds_entities_by_unique_id_suffix() -> None:
+    """Entities of the entry are found; other entries' and platforms' entities are not."""
+    registry = [
+        *_registry([*KEYS, "rtp_loss"]),
+        *_registry(["doorbell"], entry_id="other"),
+        {
+            "platform": "demo",
+            "config_entry_id": "entry1",
+            "unique_id": f"{UNIQUE}-doorbell",
+            "entity_id": "y.z",
+        },
+    ]
+    entities = find_entities(registry, "entry1", UNIQUE)
+    assert entities.doorbell == "x.doorbell"
+    assert entities.call_audio == "x.call_audio"
+    assert entities.rtp_loss == "x.rtp_loss"
+    assert entities.rtp_jitter is None
+
+
+def test_missing_entities_are_named() -> None:
+    """An entry whose platforms are not loaded yet is an error naming what is missing."""
+    with pytest.raises(DemoError, match="call_audio"):
+        find_entities(_registry(KEYS[:-1]), "entry1", UNIQUE)
+
+
+def test_dashboard_has_the_call_controls() -> None:
+    """The dashboard shows the call entities, the buttons, TTS into the call and DTMF."""
+    entities = find_entities(_registry(KEYS), "entry1", UNIQUE)
+    config = dashboard_config(entities, "http://127.0.0.1:8765")
+    text = json.dumps(config)
+    for key in KEYS:
+        assert f'"x.{key}"' in text
+    assert "http://127.0.0.1:8765" in config["views"][0]["cards"][0]["content"]
+    actions = [
+        card["tap_action"]
+        for stack in config["views"][0]["cards"]
+        if stack["type"] == "horizontal-stack"
+        for card in stack["cards"]
+    ]
+    assert actions[0]["perform_action"] == "tts.speak"
+    assert actions[0]["data"] == {
+        "entity_id": TTS_ENTITY_ID,
+        "media_player_entity_id": "x.call_audio",
+        "message": GREETING,
+    }
+    assert actions[1] == {
+        "action": "perform-action",
+        "perform_action": "cloud_sip_ua.send_dtmf",
+        "data": {"digits": "1#"},
+    }
