@@ -25,7 +25,9 @@ def _resolve(node: Any, strings: dict[str, Any]) -> Any:
     if isinstance(node, dict):
         return {key: _resolve(value, strings) for key, value in node.items()}
     if isinstance(node, str):
-        return _REFERENCE.sub(lambda match: _resolve(_lookup(strings, match[1]), strings), node)
+        return _REFERENCE.sub(
+            lambda match: _resolve(_lookup(strings, match[1]), strings), node
+        )
     return node
 
 
@@ -39,5 +41,9 @@ if __name__ == "__main__":
     target = COMPONENT / "translations" / "en.json"
     text = build()
     if "--check" in sys.argv:
-        sys.exit(0 if target.read_text(encoding="utf-8") == text else "translations/en.json is out of date")
+        sys.exit(
+            0
+            if target.read_text(encoding="utf-8") == text
+            else "translations/en.json is out of date"
+        )
     target.write_text(text, encoding="utf-8")

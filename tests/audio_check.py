@@ -21,7 +21,9 @@ def tone_report(pcm: bytes, sample_rate: int = 8000) -> tuple[float, float]:
     return frequency, float(snr)
 
 
-def tone_pcm(frequency: float, seconds: float, sample_rate: int = 8000, level: float = 0.5) -> bytes:
+def tone_pcm(
+    frequency: float, seconds: float, sample_rate: int = 8000, level: float = 0.5
+) -> bytes:
     """Return a sine tone as 16-bit little-endian PCM."""
     t = np.arange(int(seconds * sample_rate)) / sample_rate
     return (np.sin(2 * np.pi * frequency * t) * level * 32767).astype("<i2").tobytes()

@@ -5,13 +5,18 @@ from __future__ import annotations
 from homeassistant.components.network import async_get_source_ip
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .callback_url import async_callback_base_url
 from .callback_view import async_get_router
+from .card import async_register_card
 from .cloudsipua.call_manager import CallManager
 from .cloudsipua.callback_auth import CallbackVerifier
 from .cloudsipua.client import CloudSipUaClient
@@ -20,7 +25,13 @@ from .cloudsipua.exceptions import (
     CloudSipUaConnectionError,
     CredentialsError,
 )
-from .const import CONF_API_BASE_URL, CONF_CALLBACK_PUBLIC_KEY, CONF_DOMAIN, CONF_WEBHOOK_ID, DOMAIN
+from .const import (
+    CONF_API_BASE_URL,
+    CONF_CALLBACK_PUBLIC_KEY,
+    CONF_DOMAIN,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+)
 from .data import (
     CloudSipUaConfigEntry,
     CloudSipUaData,
@@ -28,14 +39,19 @@ from .data import (
     media_address_option,
     token_provider_from_data,
 )
+from .intercom import async_setup_intercom, async_setup_intercom_services
 from .services import async_setup_services
+from .websocket_api import async_register_websocket_commands
 
 PLATFORMS = [
+    Platform.ASSIST_SATELLITE,
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
     Platform.EVENT,
     Platform.MEDIA_PLAYER,
+    Platform.SELECT,
     Platform.SENSOR,
+    Platform.SWITCH,
 ]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -45,6 +61,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the callback endpoint and the integration's actions."""
     async_get_router(hass)
     async_setup_services(hass)
+    async_setup_intercom_services(hass)
+    async_register_websocket_commands(hass)
+    # Before the HTTP server starts, so that the card's route joins it.
+    await async_register_card(hass)
     return True
 
 
@@ -54,7 +74,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -
         tokens = token_provider_from_data(entry.data)
         verifier = CallbackVerifier(entry.data.get(CONF_CALLBACK_PUBLIC_KEY) or None)
     except CredentialsError as err:
-        raise ConfigEntryError(translation_domain=DOMAIN, translation_key="invalid_key") from err
+        raise ConfigEntryError(
+            translation_domain=DOMAIN, translation_key="invalid_key"
+        ) from err
     client = CloudSipUaClient(
         async_get_clientsession(hass),
         entry.data[CONF_DOMAIN],
@@ -64,16 +86,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -
     try:
         await client.validate_credentials()
     except CloudSipUaAuthenticationError as err:
-        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
     except CloudSipUaConnectionError as err:
-        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="cannot_connect") from err
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="cannot_connect"
+        ) from err
 
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     callback_url = async_callback_base_url(hass, webhook_id)
-    media_address = media_address_option(entry.options) or await async_get_source_ip(hass)
+    media_address = media_address_option(entry.options) or await async_get_source_ip(
+        hass
+    )
     manager = CallManager(
         client,
-        call_settings_from_options(entry.options, media_address=media_address, callback_url=callback_url),
+        call_settings_from_options(
+            entry.options, media_address=media_address, callback_url=callback_url
+        ),
     )
     entry.runtime_data = CloudSipUaData(client, manager, verifier, callback_url)
 
@@ -81,6 +111,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -
     router.register(webhook_id, entry.runtime_data)
     entry.async_on_unload(lambda: router.unregister(webhook_id))
     entry.async_on_unload(manager.close)
+    await async_setup_intercom(hass, entry)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

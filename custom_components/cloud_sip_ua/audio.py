@@ -8,7 +8,9 @@ from urllib.parse import unquote
 
 from homeassistant.components import media_source, tts
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
-from homeassistant.components.media_player.browse_media import async_process_play_media_url
+from homeassistant.components.media_player.browse_media import (
+    async_process_play_media_url,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
@@ -21,19 +23,30 @@ MAX_PCM_BYTES = SAMPLE_RATE * 2 * 600
 _LOCAL_PREFIX = "media-source://media_source/"
 
 
-async def async_media_to_pcm(hass: HomeAssistant, media_id: str, entity_id: str | None) -> bytes:
+async def async_media_to_pcm(
+    hass: HomeAssistant, media_id: str, entity_id: str | None
+) -> bytes:
     """Fetch and decode the media behind `media_id` to 16-bit 8 kHz mono PCM."""
     if media_id.startswith(_LOCAL_PREFIX):
         return await _async_decode(hass, str(_local_media_path(hass, media_id)))
-    if media_source.is_media_source_id(media_id) and media_id.startswith("media-source://tts/"):
+    if media_source.is_media_source_id(media_id) and media_id.startswith(
+        "media-source://tts/"
+    ):
         # Straight from the TTS manager: no HTTP round trip through Home Assistant's own URL.
         try:
             _extension, data = await tts.async_get_media_source_audio(hass, media_id)
         except (HomeAssistantError, ValueError) as err:
-            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="media_not_found") from err
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="media_not_found"
+            ) from err
         return await _async_decode(hass, "pipe:0", data)
     if media_source.is_media_source_id(media_id):
-        item = await media_source.async_resolve_media(hass, media_id, entity_id)
+        try:
+            item = await media_source.async_resolve_media(hass, media_id, entity_id)
+        except media_source.Unresolvable as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="media_not_found"
+            ) from err
         media_id = item.url
     return await _async_decode(hass, async_process_play_media_url(hass, media_id))
 
@@ -42,15 +55,21 @@ def _local_media_path(hass: HomeAssistant, media_id: str) -> Path:
     """Map a local media source id to its file, refusing paths that leave the media folder."""
     source_dir_id, _, relative = media_id.removeprefix(_LOCAL_PREFIX).partition("/")
     if (base := hass.config.media_dirs.get(source_dir_id)) is None:
-        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="media_not_found")
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="media_not_found"
+        )
     root = Path(base).resolve()
     path = (root / unquote(relative)).resolve()
     if not path.is_relative_to(root) or not path.is_file():
-        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="media_not_found")
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="media_not_found"
+        )
     return path
 
 
-async def _async_decode(hass: HomeAssistant, source: str, data: bytes | None = None) -> bytes:
+async def _async_decode(
+    hass: HomeAssistant, source: str, data: bytes | None = None
+) -> bytes:
     """Run Home Assistant's ffmpeg to decode `source` (a path, URL or pipe:0 with `data`)."""
     process = await asyncio.create_subprocess_exec(
         get_ffmpeg_manager(hass).binary,
@@ -67,7 +86,9 @@ async def _async_decode(hass: HomeAssistant, source: str, data: bytes | None = N
         "-ar",
         str(SAMPLE_RATE),
         "pipe:1",
-        stdin=asyncio.subprocess.PIPE if data is not None else asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.PIPE
+        if data is not None
+        else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -77,7 +98,11 @@ async def _async_decode(hass: HomeAssistant, source: str, data: bytes | None = N
     except TimeoutError as err:
         process.kill()
         await process.wait()
-        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="media_decode_failed") from err
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="media_decode_failed"
+        ) from err
     if process.returncode != 0 or not pcm:
-        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="media_decode_failed")
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="media_decode_failed"
+        )
     return pcm[:MAX_PCM_BYTES]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from homeassistant.components.binary_sensor import BinarySensorEntity, BinarySensorEntityDescription
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -16,7 +19,9 @@ IN_CALL = BinarySensorEntityDescription(key="in_call", translation_key="in_call"
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: CloudSipUaConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+    hass: HomeAssistant,
+    entry: CloudSipUaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the in-call sensor."""
     async_add_entities([InCallBinarySensor(entry, IN_CALL)])

@@ -39,7 +39,12 @@ BUTTONS = (
         translation_key="hang_up",
         press_fn=lambda manager: manager.hang_up(),
         available_states=frozenset(
-            {CallState.RINGING, CallState.DIALING, CallState.REMOTE_RINGING, CallState.CONNECTED}
+            {
+                CallState.RINGING,
+                CallState.DIALING,
+                CallState.REMOTE_RINGING,
+                CallState.CONNECTED,
+            }
         ),
     ),
     CloudSipUaButtonDescription(
@@ -52,7 +57,9 @@ BUTTONS = (
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: CloudSipUaConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+    hass: HomeAssistant,
+    entry: CloudSipUaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the call buttons."""
     async_add_entities(CloudSipUaButton(entry, description) for description in BUTTONS)
@@ -67,7 +74,9 @@ class CloudSipUaButton(CloudSipUaEntity, ButtonEntity):
     def available(self) -> bool:
         """Return True when the current call is in a state the button acts on."""
         call = self._manager.current_call
-        return call is not None and call.state in self.entity_description.available_states
+        return (
+            call is not None and call.state in self.entity_description.available_states
+        )
 
     async def async_press(self) -> None:
         """Act on the current call."""

@@ -27,10 +27,8 @@ def async_callback_base_url(hass: HomeAssistant, webhook_id: str) -> str:
             translation_key=ISSUE_NO_EXTERNAL_URL,
             learn_more_url="https://www.home-assistant.io/docs/configuration/remote/",
         )
-        try:
-            base = get_url(hass, prefer_external=False)
-        except NoURLAvailableError:
-            base = "http://homeassistant.local:8123"
+        # The http dependency always gives Home Assistant its own local address.
+        base = get_url(hass, prefer_external=False, allow_ip=True)
     else:
         ir.async_delete_issue(hass, DOMAIN, ISSUE_NO_EXTERNAL_URL)
     return f"{base}{path}"

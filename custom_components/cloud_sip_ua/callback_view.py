@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.util.hass_dict import HassKey
 
 from .cloudsipua.callback_auth import CallbackVerifier
@@ -76,7 +76,9 @@ class CallbackView(HomeAssistantView):
         """Serve the router's entries."""
         self._router = router
 
-    async def post(self, request: web.Request, webhook_id: str, callback_name: str) -> web.Response:
+    async def post(
+        self, request: web.Request, webhook_id: str, callback_name: str
+    ) -> web.Response:
         """Check, parse and apply one callback."""
         route = self._router.routes.get(webhook_id)
         if route is None or callback_name not in CALLBACK_NAMES:
@@ -99,14 +101,18 @@ class CallbackView(HomeAssistantView):
         except CallbackAuthenticationError:
             rejections.record("bad_signature", callback_name)
             return web.Response(status=401)
-        if verifier.enabled and _is_replay(route, request.headers.get("Authorization", "")):
+        if verifier.enabled and _is_replay(
+            route, request.headers.get("Authorization", "")
+        ):
             rejections.record("replay", callback_name)
             return web.json_response({"error": "replayed"}, status=409)
         try:
             callback = parse_callback_bytes(callback_name, body)
         except CallbackParseError as err:
             rejections.record("invalid_body", f"{callback_name}: {err}")
-            return web.json_response({"error": "invalid_callback", "field": err.field}, status=400)
+            return web.json_response(
+                {"error": "invalid_callback", "field": err.field}, status=400
+            )
         answer = await route.data.manager.handle_callback(callback)
         return web.json_response(answer.to_json() if answer else {})
 

@@ -9,11 +9,16 @@ from typing import Any
 
 import probatio
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -51,8 +56,12 @@ from .const import (
     CONF_DTMF_PAYLOAD_TYPE,
     CONF_ISSUER,
     CONF_KEY_ID,
+    CONF_LISTEN_FORMAT,
     CONF_MEDIA_ADDRESS,
     CONF_PRIVATE_KEY,
+    CONF_RECORD_ALL_CALLS,
+    CONF_RECORDING_RETENTION_COUNT,
+    CONF_RECORDING_RETENTION_DAYS,
     CONF_RING_TIMEOUT,
     CONF_RTP_PORT_MAX,
     CONF_RTP_PORT_MIN,
@@ -63,6 +72,10 @@ from .const import (
     CONF_WEBHOOK_ID,
     DEFAULT_CODEC,
     DEFAULT_DTMF_PAYLOAD_TYPE,
+    DEFAULT_LISTEN_FORMAT,
+    DEFAULT_RECORD_ALL_CALLS,
+    DEFAULT_RECORDING_RETENTION_COUNT,
+    DEFAULT_RECORDING_RETENTION_DAYS,
     DEFAULT_RING_TIMEOUT,
     DEFAULT_RTP_PORT_MAX,
     DEFAULT_RTP_PORT_MIN,
@@ -102,8 +115,14 @@ def _credentials_schema(auth_type: str, *, with_domain: bool) -> probatio.Schema
     fields[probatio.Optional(CONF_CALLBACK_PUBLIC_KEY)] = _PEM
     advanced: dict[Any, Any] = {probatio.Optional(CONF_API_BASE_URL): str}
     if auth_type == AUTH_PRIVATE_KEY:
-        advanced |= {probatio.Optional(CONF_KEY_ID): str, probatio.Optional(CONF_ISSUER): str, probatio.Optional(CONF_AUDIENCE): str}
-    fields[probatio.Required(SECTION_ADVANCED)] = section(probatio.Schema(advanced), {"collapsed": True})
+        advanced |= {
+            probatio.Optional(CONF_KEY_ID): str,
+            probatio.Optional(CONF_ISSUER): str,
+            probatio.Optional(CONF_AUDIENCE): str,
+        }
+    fields[probatio.Required(SECTION_ADVANCED)] = section(
+        probatio.Schema(advanced), {"collapsed": True}
+    )
     return probatio.Schema(fields)
 
 
@@ -111,7 +130,11 @@ def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
     """Lift the advanced section's fields to the top level and drop empty values."""
     data = {k: v for k, v in user_input.items() if k != SECTION_ADVANCED}
     data |= dict(user_input.get(SECTION_ADVANCED, {}))
-    return {k: v.strip() if isinstance(v, str) else v for k, v in data.items() if v not in (None, "")}
+    return {
+        k: v.strip() if isinstance(v, str) else v
+        for k, v in data.items()
+        if v not in (None, "")
+    }
 
 
 async def _async_validate(hass: Any, data: dict[str, Any]) -> dict[str, str]:
@@ -124,7 +147,10 @@ async def _async_validate(hass: Any, data: dict[str, Any]) -> dict[str, str]:
         tokens = token_provider_from_data(data)
         CallbackVerifier(data.get(CONF_CALLBACK_PUBLIC_KEY))
         client = CloudSipUaClient(
-            async_get_clientsession(hass), data[CONF_DOMAIN], tokens, base_url=data.get(CONF_API_BASE_URL)
+            async_get_clientsession(hass),
+            data[CONF_DOMAIN],
+            tokens,
+            base_url=data.get(CONF_API_BASE_URL),
         )
         await client.validate_credentials()
     except CloudSipUaError as err:
@@ -148,21 +174,31 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow."""
         return CloudSipUaOptionsFlow()
 
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Ask which kind of credential the user has."""
-        return self.async_show_menu(step_id="user", menu_options=[AUTH_PRIVATE_KEY, AUTH_TOKEN])
+        return self.async_show_menu(
+            step_id="user", menu_options=[AUTH_PRIVATE_KEY, AUTH_TOKEN]
+        )
 
-    async def async_step_private_key(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_private_key(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Set up with a private key that mints JWTs."""
         self._auth_type = AUTH_PRIVATE_KEY
         return await self._async_step_credentials("private_key", user_input)
 
-    async def async_step_token(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_token(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Set up with a ready-made bearer token."""
         self._auth_type = AUTH_TOKEN
         return await self._async_step_credentials("token", user_input)
 
-    async def _async_step_credentials(self, step_id: str, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+    async def _async_step_credentials(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
         """Validate the form and create the entry."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -175,7 +211,9 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
                     title=data[CONF_DOMAIN],
                     data=data,
                     description_placeholders={
-                        "callback_url": async_callback_base_url(self.hass, data[CONF_WEBHOOK_ID])
+                        "callback_url": async_callback_base_url(
+                            self.hass, data[CONF_WEBHOOK_ID]
+                        )
                     },
                 )
         schema = _credentials_schema(self._auth_type, with_domain=True)
@@ -185,11 +223,15 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
         """Start reauthentication after the service refused the credentials."""
         return await self.async_step_reauth_confirm()
 
-    async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Ask for a new private key or token."""
         entry = self._get_reauth_entry()
         auth_type = entry.data.get(CONF_AUTH_TYPE, AUTH_PRIVATE_KEY)
@@ -198,28 +240,46 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data = {**entry.data, **_flatten(user_input)}
             if not (errors := await _async_validate(self.hass, data)):
-                return self.async_update_reload_and_abort(entry, data_updates={secret_field: data[secret_field]})
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={secret_field: data[secret_field]}
+                )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=probatio.Schema({probatio.Required(secret_field): _PEM if secret_field == CONF_PRIVATE_KEY else _SECRET}),
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(secret_field): _PEM
+                    if secret_field == CONF_PRIVATE_KEY
+                    else _SECRET
+                }
+            ),
             description_placeholders={"domain": entry.data[CONF_DOMAIN]},
             errors=errors,
         )
 
-    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Change credentials, the callback-signing key or the API URL of an entry."""
         entry = self._get_reconfigure_entry()
         auth_type = entry.data.get(CONF_AUTH_TYPE, AUTH_PRIVATE_KEY)
         errors: dict[str, str] = {}
         if user_input is not None:
             keep = {CONF_DOMAIN, CONF_AUTH_TYPE, CONF_WEBHOOK_ID}
-            data = {k: v for k, v in entry.data.items() if k in keep} | _flatten(user_input)
+            data = {k: v for k, v in entry.data.items() if k in keep} | _flatten(
+                user_input
+            )
             if not (errors := await _async_validate(self.hass, data)):
                 return self.async_update_reload_and_abort(entry, data=data)
         schema = _credentials_schema(auth_type, with_domain=False)
         suggested = user_input or {
-            **{k: v for k, v in entry.data.items() if k in (CONF_CALLBACK_PUBLIC_KEY, CONF_PRIVATE_KEY)},
-            SECTION_ADVANCED: {k: entry.data[k] for k in _ADVANCED_FIELDS if k in entry.data},
+            **{
+                k: v
+                for k, v in entry.data.items()
+                if k in (CONF_CALLBACK_PUBLIC_KEY, CONF_PRIVATE_KEY)
+            },
+            SECTION_ADVANCED: {
+                k: entry.data[k] for k in _ADVANCED_FIELDS if k in entry.data
+            },
         }
         return self.async_show_form(
             step_id="reconfigure",
@@ -232,7 +292,9 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
 class CloudSipUaOptionsFlow(OptionsFlowWithReload):
     """Call handling options."""
 
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Show and save the options."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -245,7 +307,8 @@ class CloudSipUaOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                _OPTIONS_SCHEMA, user_input or {**_OPTION_DEFAULTS, **self.config_entry.options}
+                _OPTIONS_SCHEMA,
+                user_input or {**_OPTION_DEFAULTS, **self.config_entry.options},
             ),
             errors=errors,
         )
@@ -264,12 +327,18 @@ def _is_ip(value: str | None) -> bool:
 
 def _select(options: list[str], key: str) -> SelectSelector:
     """Return a translated dropdown."""
-    return SelectSelector(SelectSelectorConfig(options=options, translation_key=key, mode=SelectSelectorMode.DROPDOWN))
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=options, translation_key=key, mode=SelectSelectorMode.DROPDOWN
+        )
+    )
 
 
 def _number(minimum: int, maximum: int, unit: str | None = None) -> NumberSelector:
     """Return a number box."""
-    config = NumberSelectorConfig(min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX)
+    config = NumberSelectorConfig(
+        min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX
+    )
     if unit is not None:
         config["unit_of_measurement"] = unit
     return NumberSelector(config)
@@ -283,18 +352,46 @@ _OPTION_DEFAULTS: dict[str, Any] = {
     CONF_SRTP_POLICY: DEFAULT_SRTP_POLICY,
     CONF_RING_TIMEOUT: DEFAULT_RING_TIMEOUT,
     CONF_SECOND_CALL: DEFAULT_SECOND_CALL,
+    CONF_LISTEN_FORMAT: DEFAULT_LISTEN_FORMAT,
+    CONF_RECORD_ALL_CALLS: DEFAULT_RECORD_ALL_CALLS,
+    CONF_RECORDING_RETENTION_DAYS: DEFAULT_RECORDING_RETENTION_DAYS,
+    CONF_RECORDING_RETENTION_COUNT: DEFAULT_RECORDING_RETENTION_COUNT,
 }
 
 _OPTIONS_SCHEMA = probatio.Schema(
     {
         probatio.Optional(CONF_SOURCE_USER): str,
         probatio.Required(CONF_CODEC): _select(["PCMA", "PCMU"], CONF_CODEC),
-        probatio.Required(CONF_DTMF_PAYLOAD_TYPE): probatio.All(_number(96, 127), probatio.Coerce(int)),
+        probatio.Required(CONF_DTMF_PAYLOAD_TYPE): probatio.All(
+            _number(96, 127), probatio.Coerce(int)
+        ),
         probatio.Optional(CONF_MEDIA_ADDRESS): str,
-        probatio.Required(CONF_RTP_PORT_MIN): probatio.All(_number(1024, 65534), probatio.Coerce(int)),
-        probatio.Required(CONF_RTP_PORT_MAX): probatio.All(_number(1025, 65535), probatio.Coerce(int)),
-        probatio.Required(CONF_SRTP_POLICY): _select(["off", "offer", "require"], CONF_SRTP_POLICY),
-        probatio.Required(CONF_RING_TIMEOUT): probatio.All(_number(5, 600, "s"), probatio.Coerce(int)),
-        probatio.Required(CONF_SECOND_CALL): _select(["busy", "ring"], CONF_SECOND_CALL),
+        probatio.Required(CONF_RTP_PORT_MIN): probatio.All(
+            _number(1024, 65534), probatio.Coerce(int)
+        ),
+        probatio.Required(CONF_RTP_PORT_MAX): probatio.All(
+            _number(1025, 65535), probatio.Coerce(int)
+        ),
+        probatio.Required(CONF_SRTP_POLICY): _select(
+            ["off", "offer", "require"], CONF_SRTP_POLICY
+        ),
+        probatio.Required(CONF_RING_TIMEOUT): probatio.All(
+            _number(5, 600, "s"), probatio.Coerce(int)
+        ),
+        probatio.Required(CONF_SECOND_CALL): _select(
+            ["busy", "ring"], CONF_SECOND_CALL
+        ),
+        probatio.Optional(CONF_LISTEN_FORMAT, default=DEFAULT_LISTEN_FORMAT): _select(
+            ["mp3", "wav"], CONF_LISTEN_FORMAT
+        ),
+        probatio.Optional(
+            CONF_RECORD_ALL_CALLS, default=DEFAULT_RECORD_ALL_CALLS
+        ): BooleanSelector(),
+        probatio.Optional(
+            CONF_RECORDING_RETENTION_DAYS, default=DEFAULT_RECORDING_RETENTION_DAYS
+        ): probatio.All(_number(0, 3650, "d"), probatio.Coerce(int)),
+        probatio.Optional(
+            CONF_RECORDING_RETENTION_COUNT, default=DEFAULT_RECORDING_RETENTION_COUNT
+        ): probatio.All(_number(0, 100000), probatio.Coerce(int)),
     }
 )

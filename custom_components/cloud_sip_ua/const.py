@@ -31,6 +31,12 @@ CONF_SRTP_POLICY: Final = "srtp_policy"
 CONF_RING_TIMEOUT: Final = "ring_timeout"
 CONF_SECOND_CALL: Final = "second_call"
 
+# Intercom options: listening on speakers, call recording.
+CONF_LISTEN_FORMAT: Final = "listen_format"
+CONF_RECORD_ALL_CALLS: Final = "record_all_calls"
+CONF_RECORDING_RETENTION_DAYS: Final = "recording_retention_days"
+CONF_RECORDING_RETENTION_COUNT: Final = "recording_retention_count"
+
 DEFAULT_CODEC: Final = "PCMA"
 DEFAULT_DTMF_PAYLOAD_TYPE: Final = 101
 DEFAULT_RTP_PORT_MIN: Final = 20000
@@ -38,6 +44,10 @@ DEFAULT_RTP_PORT_MAX: Final = 20999
 DEFAULT_SRTP_POLICY: Final = "offer"
 DEFAULT_RING_TIMEOUT: Final = 60
 DEFAULT_SECOND_CALL: Final = "busy"
+DEFAULT_LISTEN_FORMAT: Final = "mp3"
+DEFAULT_RECORD_ALL_CALLS: Final = False
+DEFAULT_RECORDING_RETENTION_DAYS: Final = 30
+DEFAULT_RECORDING_RETENTION_COUNT: Final = 100
 # Seconds without RTP after which a connected call counts as dead.
 INACTIVITY_TIMEOUT: Final = 30.0
 
@@ -51,3 +61,5 @@ ATTR_DESTINATION: Final = "destination"
 ATTR_CALLER_ID: Final = "caller_id"
 ATTR_DIGITS: Final = "digits"
 ATTR_DURATION: Final = "duration"
+ATTR_FORMAT: Final = "format"
+ATTR_MEDIA_PLAYER_ENTITY_ID: Final = "media_player_entity_id"

@@ -5,14 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from ipaddress import ip_address
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 
-from .cloudsipua.call_manager import CallManager, CallSettings, SecondCallPolicy, SrtpPolicy
+from .cloudsipua.call_manager import (
+    CallManager,
+    CallSettings,
+    SecondCallPolicy,
+    SrtpPolicy,
+)
 from .cloudsipua.callback_auth import CallbackVerifier
 from .cloudsipua.client import CloudSipUaClient
-from .cloudsipua.credentials import PrivateKeyTokenProvider, StaticTokenProvider, TokenProvider
+from .cloudsipua.credentials import (
+    PrivateKeyTokenProvider,
+    StaticTokenProvider,
+    TokenProvider,
+)
 from .cloudsipua.models import PLACE_CODECS, Codec
 from .const import (
     AUTH_TOKEN,
@@ -43,6 +52,9 @@ from .const import (
 )
 from .rejections import RejectionLog
 
+if TYPE_CHECKING:
+    from .intercom import Intercom
+
 
 @dataclass(slots=True)
 class CloudSipUaData:
@@ -53,6 +65,7 @@ class CloudSipUaData:
     verifier: CallbackVerifier
     callback_url: str
     rejections: RejectionLog = field(default_factory=RejectionLog)
+    intercom: Intercom | None = None
 
 
 type CloudSipUaConfigEntry = ConfigEntry[CloudSipUaData]
@@ -90,7 +103,9 @@ def call_settings_from_options(
         ),
         srtp_policy=SrtpPolicy(options.get(CONF_SRTP_POLICY, DEFAULT_SRTP_POLICY)),
         ring_timeout=float(options.get(CONF_RING_TIMEOUT, DEFAULT_RING_TIMEOUT)),
-        second_call_policy=SecondCallPolicy(options.get(CONF_SECOND_CALL, DEFAULT_SECOND_CALL)),
+        second_call_policy=SecondCallPolicy(
+            options.get(CONF_SECOND_CALL, DEFAULT_SECOND_CALL)
+        ),
         inactivity_timeout=INACTIVITY_TIMEOUT,
         default_source_user=options.get(CONF_SOURCE_USER) or None,
         # A loopback media address (demo, tests) keeps RTP off the network entirely.

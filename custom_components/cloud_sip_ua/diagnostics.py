@@ -8,23 +8,44 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_PRIVATE_KEY, CONF_TOKEN, CONF_WEBHOOK_ID
+from .const import (
+    CONF_CALLBACK_PUBLIC_KEY,
+    CONF_PRIVATE_KEY,
+    CONF_TOKEN,
+    CONF_WEBHOOK_ID,
+)
 from .data import CloudSipUaConfigEntry
 
-TO_REDACT = {CONF_PRIVATE_KEY, CONF_TOKEN, CONF_WEBHOOK_ID, "reply_id", "replyId", "callback_url"}
+# The public key is no secret, but long and of no use here; whether one is set shows below.
+TO_REDACT = {
+    CONF_CALLBACK_PUBLIC_KEY,
+    CONF_PRIVATE_KEY,
+    CONF_TOKEN,
+    CONF_WEBHOOK_ID,
+    "reply_id",
+    "replyId",
+    "callback_url",
+}
 
 
-async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -> dict[str, Any]:
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: CloudSipUaConfigEntry
+) -> dict[str, Any]:
     """Return what helps debugging a tenant, without its secrets."""
     data = entry.runtime_data
     manager = data.manager
     settings = asdict(manager.settings)
     settings.pop("callback_base_url", None)
     return {
-        "entry": async_redact_data({"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT),
+        "entry": async_redact_data(
+            {"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT
+        ),
         "settings": settings,
         "calls": [
-            {**call.as_public_dict(), "media": asdict(call.media.stats) if call.media else None}
+            {
+                **call.as_public_dict(),
+                "media": asdict(call.media.stats) if call.media else None,
+            }
             for call in manager.calls
         ],
         "recent_calls": [call.as_public_dict() for call in manager.history],

@@ -17,7 +17,9 @@ class CloudSipUaEntity(Entity):
     _attr_has_entity_name = True
     _attr_should_poll = False
 
-    def __init__(self, entry: CloudSipUaConfigEntry, description: EntityDescription) -> None:
+    def __init__(
+        self, entry: CloudSipUaConfigEntry, description: EntityDescription
+    ) -> None:
         """Attach the entity to the entry's device and call manager."""
         self.entity_description = description
         self._entry = entry

@@ -25,19 +25,27 @@ if TYPE_CHECKING:
 
 
 @asynccontextmanager
-async def translate_errors(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -> AsyncIterator[None]:
+async def translate_errors(
+    hass: HomeAssistant, entry: CloudSipUaConfigEntry
+) -> AsyncIterator[None]:
     """Raise what goes wrong inside as a translated HomeAssistantError."""
     try:
         yield
     except CallError as err:
-        raise ServiceValidationError(translation_domain=DOMAIN, translation_key=err.key) from err
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key=err.key
+        ) from err
     except InvalidRequestError as err:
         raise ServiceValidationError(
-            translation_domain=DOMAIN, translation_key="invalid_request", translation_placeholders={"field": err.field}
+            translation_domain=DOMAIN,
+            translation_key="invalid_request",
+            translation_placeholders={"field": err.field},
         ) from err
     except CloudSipUaAuthenticationError as err:
         entry.async_start_reauth(hass)
-        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed") from err
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
     except CloudSipUaRequestRefusedError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
@@ -45,12 +53,18 @@ async def translate_errors(hass: HomeAssistant, entry: CloudSipUaConfigEntry) ->
             translation_placeholders={"reason": err.reason or err.error or "-"},
         ) from err
     except CloudSipUaConnectionError as err:
-        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="cannot_connect") from err
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="cannot_connect"
+        ) from err
     except MediaError as err:
         raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="media_error", translation_placeholders={"error": str(err)}
+            translation_domain=DOMAIN,
+            translation_key="media_error",
+            translation_placeholders={"error": str(err)},
         ) from err
     except CloudSipUaError as err:
         raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="unexpected", translation_placeholders={"error": str(err)}
+            translation_domain=DOMAIN,
+            translation_key="unexpected",
+            translation_placeholders={"error": str(err)},
         ) from err

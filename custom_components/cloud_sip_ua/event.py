@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from homeassistant.components.event import EventDeviceClass, EventEntity, EventEntityDescription
+from homeassistant.components.event import (
+    EventDeviceClass,
+    EventEntity,
+    EventEntityDescription,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -33,10 +37,17 @@ _ACTIVITY_TYPES = {
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: CloudSipUaConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+    hass: HomeAssistant,
+    entry: CloudSipUaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the event entities."""
-    async_add_entities([DoorbellEventEntity(entry, DOORBELL), CallActivityEventEntity(entry, CALL_ACTIVITY)])
+    async_add_entities(
+        [
+            DoorbellEventEntity(entry, DOORBELL),
+            CallActivityEventEntity(entry, CALL_ACTIVITY),
+        ]
+    )
 
 
 class DoorbellEventEntity(CloudSipUaEntity, EventEntity):
@@ -49,7 +60,11 @@ class DoorbellEventEntity(CloudSipUaEntity, EventEntity):
             call = event.call
             self._trigger_event(
                 "ring",
-                {"caller": call.remote_party, "destination": call.destination, "call_id": call.call_id},
+                {
+                    "caller": call.remote_party,
+                    "destination": call.destination,
+                    "call_id": call.call_id,
+                },
             )
             self.async_write_ha_state()
 

@@ -6,9 +6,16 @@ import asyncio
 from typing import Any
 
 from homeassistant.components import media_source
-from homeassistant.components.media_player import MediaPlayerEntity, MediaPlayerEntityDescription
+from homeassistant.components.media_player import (
+    MediaPlayerEntity,
+    MediaPlayerEntityDescription,
+)
 from homeassistant.components.media_player.browse_media import BrowseMedia
-from homeassistant.components.media_player.const import MediaPlayerEntityFeature, MediaPlayerState, MediaType
+from homeassistant.components.media_player.const import (
+    MediaPlayerEntityFeature,
+    MediaPlayerState,
+    MediaType,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -20,11 +27,15 @@ from .errors import translate_errors
 
 PARALLEL_UPDATES = 0
 
-CALL_AUDIO = MediaPlayerEntityDescription(key="call_audio", translation_key="call_audio")
+CALL_AUDIO = MediaPlayerEntityDescription(
+    key="call_audio", translation_key="call_audio"
+)
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: CloudSipUaConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+    hass: HomeAssistant,
+    entry: CloudSipUaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the call audio player."""
     async_add_entities([CallAudioPlayer(entry, CALL_AUDIO)])
@@ -48,7 +59,11 @@ class CallAudioPlayer(CloudSipUaEntity, MediaPlayerEntity):
         if self._playback is not None:
             return MediaPlayerState.PLAYING
         call = self._manager.current_call
-        return MediaPlayerState.IDLE if call and call.state is CallState.CONNECTED else MediaPlayerState.OFF
+        return (
+            MediaPlayerState.IDLE
+            if call and call.state is CallState.CONNECTED
+            else MediaPlayerState.OFF
+        )
 
     @callback
     def _async_handle_call_event(self, event: CallEvent) -> None:
@@ -57,14 +72,18 @@ class CallAudioPlayer(CloudSipUaEntity, MediaPlayerEntity):
             self._playback.cancel()
         super()._async_handle_call_event(event)
 
-    async def async_play_media(self, media_type: MediaType | str, media_id: str, **kwargs: Any) -> None:
+    async def async_play_media(
+        self, media_type: MediaType | str, media_id: str, **kwargs: Any
+    ) -> None:
         """Decode the media, then play it into the call in the background; new media replaces old."""
         async with translate_errors(self.hass, self._entry):
             session = self._manager.media_of()
             pcm = await async_media_to_pcm(self.hass, media_id, self.entity_id)
         await self.async_media_stop()
         self._playback = self._entry.async_create_background_task(
-            self.hass, self._async_play(session.play_audio(pcm, SAMPLE_RATE)), "cloud_sip_ua playback"
+            self.hass,
+            self._async_play(session.play_audio(pcm, SAMPLE_RATE)),
+            "cloud_sip_ua playback",
         )
         self.async_write_ha_state()
 
@@ -86,9 +105,13 @@ class CallAudioPlayer(CloudSipUaEntity, MediaPlayerEntity):
         await asyncio.gather(task, return_exceptions=True)
 
     async def async_browse_media(
-        self, media_content_type: MediaType | str | None = None, media_content_id: str | None = None
+        self,
+        media_content_type: MediaType | str | None = None,
+        media_content_id: str | None = None,
     ) -> BrowseMedia:
         """Browse Home Assistant's media sources, audio only."""
         return await media_source.async_browse_media(
-            self.hass, media_content_id, content_filter=lambda item: item.media_content_type.startswith("audio/")
+            self.hass,
+            media_content_id,
+            content_filter=lambda item: item.media_content_type.startswith("audio/"),
         )

@@ -19,4 +19,6 @@ class RejectionLog:
         """Count one refusal; log the first of each reason as a warning, later ones at debug."""
         self.counts[reason] += 1
         level = logging.WARNING if self.counts[reason] == 1 else logging.DEBUG
-        _LOGGER.log(level, "Refused a callback (%s)%s", reason, f": {detail}" if detail else "")
+        _LOGGER.log(
+            level, "Refused a callback (%s)%s", reason, f": {detail}" if detail else ""
+        )

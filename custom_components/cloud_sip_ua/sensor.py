@@ -34,7 +34,16 @@ CALL_STATE = SensorEntityDescription(
 )
 
 # Attributes safe to show: never replyId, tokens or keys.
-_PUBLIC_ATTRIBUTES = ("call_id", "direction", "remote_party", "destination", "codec", "srtp", "started_at", "answered_at")
+_PUBLIC_ATTRIBUTES = (
+    "call_id",
+    "direction",
+    "remote_party",
+    "destination",
+    "codec",
+    "srtp",
+    "started_at",
+    "answered_at",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +63,9 @@ RTP_SENSORS = (
         entity_registry_enabled_default=False,
         suggested_display_precision=1,
         value_fn=lambda stats: (
-            100.0 * stats.lost / (stats.lost + stats.packets_received) if stats.lost + stats.packets_received else 0.0
+            100.0 * stats.lost / (stats.lost + stats.packets_received)
+            if stats.lost + stats.packets_received
+            else 0.0
         ),
     ),
     RtpSensorDescription(
@@ -72,11 +83,16 @@ RTP_SENSORS = (
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: CloudSipUaConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+    hass: HomeAssistant,
+    entry: CloudSipUaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the call state sensor and the RTP diagnostics."""
     async_add_entities(
-        [CallStateSensor(entry, CALL_STATE), *(RtpStatSensor(entry, description) for description in RTP_SENSORS)]
+        [
+            CallStateSensor(entry, CALL_STATE),
+            *(RtpStatSensor(entry, description) for description in RTP_SENSORS),
+        ]
     )
 
 

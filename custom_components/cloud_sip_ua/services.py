@@ -7,7 +7,13 @@ from typing import Any
 
 import probatio
 
-from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 
@@ -45,16 +51,26 @@ _CALL_SCHEMA = probatio.Schema(_TARGET)
 PLACE_CALL_SCHEMA = probatio.Schema(
     {
         **_TARGET,
-        probatio.Required(ATTR_DESTINATION): probatio.All(cv.string, probatio.Length(min=1, max=256)),
-        probatio.Optional(ATTR_CALLER_ID): probatio.All(cv.string, probatio.Length(min=1, max=64)),
-        probatio.Optional(CONF_CODEC): probatio.In([codec.value for codec in PLACE_CODECS]),
+        probatio.Required(ATTR_DESTINATION): probatio.All(
+            cv.string, probatio.Length(min=1, max=256)
+        ),
+        probatio.Optional(ATTR_CALLER_ID): probatio.All(
+            cv.string, probatio.Length(min=1, max=64)
+        ),
+        probatio.Optional(CONF_CODEC): probatio.In(
+            [codec.value for codec in PLACE_CODECS]
+        ),
     }
 )
 SEND_DTMF_SCHEMA = probatio.Schema(
     {
         **_TARGET,
-        probatio.Required(ATTR_DIGITS): probatio.All(cv.string, probatio.Match(r"^[0-9*#A-Da-d]{1,32}$")),
-        probatio.Optional(ATTR_DURATION, default=100): probatio.All(probatio.Coerce(int), probatio.Range(min=40, max=2000)),
+        probatio.Required(ATTR_DIGITS): probatio.All(
+            cv.string, probatio.Match(r"^[0-9*#A-Da-d]{1,32}$")
+        ),
+        probatio.Optional(ATTR_DURATION, default=100): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=40, max=2000)
+        ),
     }
 )
 
@@ -70,12 +86,16 @@ def _entry_for_call(hass: HomeAssistant, call: ServiceCall) -> CloudSipUaConfigE
             if device is not None and entry.entry_id in device.config_entries
         ]
         if not owners:
-            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="device_not_found")
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="device_not_found"
+            )
         entry_id = owners[0]
     entries = hass.config_entries.async_loaded_entries(DOMAIN)
     if entry_id is None:
         if len(entries) != 1:
-            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="entry_required")
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="entry_required"
+            )
         return entries[0]
     for entry in entries:
         if entry.entry_id == entry_id:
@@ -105,14 +125,18 @@ async def _place_call(manager: CallManager, service_call: ServiceCall) -> Call:
     domain = _entry_for_call(service_call.hass, service_call).data[CONF_DOMAIN]
     uri = destination_to_uri(data[ATTR_DESTINATION], domain)
     codec = Codec(data[CONF_CODEC]) if CONF_CODEC in data else None
-    return await manager.place_call(uri, source_user=data.get(ATTR_CALLER_ID), codec=codec)
+    return await manager.place_call(
+        uri, source_user=data.get(ATTR_CALLER_ID), codec=codec
+    )
 
 
 async def _send_dtmf(manager: CallManager, service_call: ServiceCall) -> Call:
     """Send the digits."""
     data = service_call.data
     return await manager.send_dtmf(
-        data[ATTR_DIGITS].upper(), duration_ms=data[ATTR_DURATION], call_id=data.get(ATTR_CALL_ID)
+        data[ATTR_DIGITS].upper(),
+        duration_ms=data[ATTR_DURATION],
+        call_id=data.get(ATTR_CALL_ID),
     )
 
 
@@ -120,7 +144,13 @@ async def _send_dtmf(manager: CallManager, service_call: ServiceCall) -> Call:
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
     register = hass.services.async_register
-    register(DOMAIN, SERVICE_PLACE_CALL, _call_action(_place_call), PLACE_CALL_SCHEMA, SupportsResponse.OPTIONAL)
+    register(
+        DOMAIN,
+        SERVICE_PLACE_CALL,
+        _call_action(_place_call),
+        PLACE_CALL_SCHEMA,
+        SupportsResponse.OPTIONAL,
+    )
     register(
         DOMAIN,
         SERVICE_ANSWER,
@@ -131,15 +161,25 @@ def async_setup_services(hass: HomeAssistant) -> None:
     register(
         DOMAIN,
         SERVICE_SEND_RINGBACK,
-        _call_action(lambda manager, call: manager.send_ringback(call.data.get(ATTR_CALL_ID))),
+        _call_action(
+            lambda manager, call: manager.send_ringback(call.data.get(ATTR_CALL_ID))
+        ),
         _CALL_SCHEMA,
         SupportsResponse.OPTIONAL,
     )
     register(
         DOMAIN,
         SERVICE_HANG_UP,
-        _call_action(lambda manager, call: manager.hang_up(call.data.get(ATTR_CALL_ID))),
+        _call_action(
+            lambda manager, call: manager.hang_up(call.data.get(ATTR_CALL_ID))
+        ),
         _CALL_SCHEMA,
         SupportsResponse.OPTIONAL,
     )
-    register(DOMAIN, SERVICE_SEND_DTMF, _call_action(_send_dtmf), SEND_DTMF_SCHEMA, SupportsResponse.OPTIONAL)
+    register(
+        DOMAIN,
+        SERVICE_SEND_DTMF,
+        _call_action(_send_dtmf),
+        SEND_DTMF_SCHEMA,
+        SupportsResponse.OPTIONAL,
+    )

@@ -13,7 +13,9 @@ _MAX_SOURCES = 4096
 class SourceThrottle:
     """Allow `rate` requests per second per source, with bursts up to `burst`."""
 
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         """Start with every bucket full."""
         self._rate = rate
         self._burst = burst

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -48,21 +48,25 @@ def _key_pair() -> KeyPair:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return KeyPair(
         key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         ),
-        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
     )
 
 
 @pytest.fixture(scope="session")
 def api_keys() -> KeyPair:
-    """The customer's API key pair."""
+    """Return the customer's API key pair."""
     return _key_pair()
 
 
 @pytest.fixture(scope="session")
 def callback_keys() -> KeyPair:
-    """The platform's callback-signing key pair."""
+    """Return the platform's callback-signing key pair."""
     return _key_pair()
 
 
@@ -74,15 +78,25 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 @pytest.fixture(autouse=True)
 def tts_cache(tmp_path: Path) -> Iterator[None]:
     """Keep the TTS cache in the test's folder."""
-    with patch("homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)):
+    with patch(
+        "homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)
+    ):
         yield
 
 
 @pytest.fixture
-async def ha_base_url(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator) -> str:
+async def ha_base_url(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> str:
     """Serve Home Assistant's HTTP app on a real loopback port and make it the external URL."""
     # Everything that registers HTTP views must load before the server freezes its routes.
-    for component in ("media_player", "tts"):
+    for component in (
+        "homeassistant",
+        "diagnostics",
+        "media_player",
+        "tts",
+        "websocket_api",
+    ):
         assert await async_setup_component(hass, component, {})
     assert await async_setup_component(hass, DOMAIN, {})
     client = await hass_client_no_auth()
@@ -92,7 +106,9 @@ async def ha_base_url(hass: HomeAssistant, hass_client_no_auth: ClientSessionGen
 
 
 @pytest.fixture
-async def emulator(api_keys: KeyPair, callback_keys: KeyPair, ha_base_url: str) -> AsyncIterator[Emulator]:
+async def emulator(
+    api_keys: KeyPair, callback_keys: KeyPair, ha_base_url: str
+) -> AsyncIterator[Emulator]:
     """Run the emulator, posting incoming-call callbacks to the test entry's webhook."""
     emu = Emulator(
         EmulatorConfig(
@@ -109,7 +125,9 @@ async def emulator(api_keys: KeyPair, callback_keys: KeyPair, ha_base_url: str) 
     await emu.stop()
 
 
-def entry_data(api_keys: KeyPair, callback_keys: KeyPair, api_base_url: str) -> dict[str, Any]:
+def entry_data(
+    api_keys: KeyPair, callback_keys: KeyPair, api_base_url: str
+) -> dict[str, Any]:
     """Return config entry data for the emulator's tenant."""
     return {
         CONF_DOMAIN: TENANT,
@@ -122,21 +140,40 @@ def entry_data(api_keys: KeyPair, callback_keys: KeyPair, api_base_url: str) -> 
 
 
 @pytest.fixture
-def mock_config_entry(api_keys: KeyPair, callback_keys: KeyPair, emulator: Emulator) -> MockConfigEntry:
-    """A config entry for the emulator's tenant, with media on loopback."""
+def mock_config_entry(
+    api_keys: KeyPair, callback_keys: KeyPair, emulator: Emulator
+) -> MockConfigEntry:
+    """Return a config entry for the emulator's tenant, with media on loopback."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=TENANT,
         unique_id=TENANT,
         data=entry_data(api_keys, callback_keys, emulator.base_url),
-        options={CONF_MEDIA_ADDRESS: "127.0.0.1", CONF_RTP_PORT_MIN: 41000, CONF_RTP_PORT_MAX: 41999},
+        options={
+            CONF_MEDIA_ADDRESS: "127.0.0.1",
+            CONF_RTP_PORT_MIN: 41000,
+            CONF_RTP_PORT_MAX: 41999,
+        },
     )
 
 
 @pytest.fixture
-async def init_integration(hass: HomeAssistant, mock_config_entry: MockConfigEntry) -> MockConfigEntry:
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
     """Set up the integration with the test entry."""
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Enable the entities that are disabled by default (as core's fixture does)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield

@@ -3,68 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cloud_sip_ua.const import DOMAIN
 from emulator import Emulator
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
-from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import HomeAssistant
+from tests.audio_check import tone_report
 
-from ..audio_check import tone_report
-from .conftest import TENANT
+from .helpers import (
+    TENANT,
+    action,
+    collect_call_audio,
+    entity_id,
+    event_recorder,
+    wait_connected,
+    wait_for,
+)
 from .tts_provider import TTS_ENTITY_ID, TTS_TONE_HZ, async_setup_tone_tts
-
-
-def entity_id(hass: HomeAssistant, platform: str, key: str) -> str:
-    """Return the entity id of one of the tenant's entities."""
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{TENANT}-{key}")
-    assert found is not None
-    return found
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait until a condition holds."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.02)
-
-
-async def collect_call_audio(entry: MockConfigEntry, seconds: float) -> bytes:
-    """Record what Home Assistant hears on the connected call."""
-    subscription = entry.runtime_data.manager.media_of().subscribe(8000)
-    frames: list[bytes] = []
-    try:
-        async with asyncio.timeout(seconds + 2):
-            async for frame in subscription:
-                frames.append(frame)
-                if len(frames) * 0.02 >= seconds:
-                    break
-    finally:
-        subscription.close()
-    return b"".join(frames)
-
-
-def event_recorder(hass: HomeAssistant, entity: str) -> list[dict[str, Any]]:
-    """Record the event types and attributes an event entity fires."""
-    fired: list[dict[str, Any]] = []
-
-    def on_change(event: Event[Any]) -> None:
-        new = event.data["new_state"]
-        if event.data["entity_id"] == entity and new is not None and new.state not in ("unknown", "unavailable"):
-            fired.append(dict(new.attributes))
-
-    hass.bus.async_listen("state_changed", on_change)
-    return fired
-
-
-async def action(hass: HomeAssistant, service: str, **data: Any) -> Any:
-    """Call one of the integration's actions and return its response."""
-    return await hass.services.async_call(DOMAIN, service, data, blocking=True, return_response=True)
 
 
 async def test_incoming_call_end_to_end(
@@ -87,13 +44,18 @@ async def test_incoming_call_end_to_end(
     assert rings[-1]["caller"] == "1234567"
     assert hass.states.get(call_state).state == "ringing"
     assert hass.states.get(answer_button).state != STATE_UNAVAILABLE
-    assert call.session_reference_id == init_integration.runtime_data.manager.current_call.call_id
+    assert (
+        call.session_reference_id
+        == init_integration.runtime_data.manager.current_call.call_id
+    )
 
     await action(hass, "send_ringback")
     assert call.ringback_sent
 
-    await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: answer_button}, blocking=True)
-    await emulator.wait_for_state(call.call_id, "connected")
+    await hass.services.async_call(
+        "button", "press", {ATTR_ENTITY_ID: answer_button}, blocking=True
+    )
+    await wait_connected(init_integration, emulator, call.call_id)
     await wait_for(lambda: hass.states.get(call_state).state == "connected")
     assert hass.states.get(in_call).state == STATE_ON
     assert activities[-1]["event_type"] == "answered"
@@ -111,7 +73,11 @@ async def test_incoming_call_end_to_end(
     await hass.services.async_call(
         "tts",
         "speak",
-        {ATTR_ENTITY_ID: TTS_ENTITY_ID, "media_player_entity_id": player, "message": "Who is it?"},
+        {
+            ATTR_ENTITY_ID: TTS_ENTITY_ID,
+            "media_player_entity_id": player,
+            "message": "Who is it?",
+        },
         blocking=True,
     )
     await wait_for(lambda: hass.states.get(player).state == "playing")
@@ -145,7 +111,7 @@ async def test_remote_hangup_and_cancel(
 
     call = await emulator.ring()
     await action(hass, "answer")
-    await emulator.wait_for_state(call.call_id, "connected")
+    await wait_connected(init_integration, emulator, call.call_id)
     await wait_for(lambda: hass.states.get(call_state).state == "connected")
     await emulator.remote_hangup(call.call_id)
     await wait_for(lambda: hass.states.get(call_state).state == "idle")
@@ -159,7 +125,9 @@ async def test_remote_hangup_and_cancel(
     await wait_for(lambda: hass.states.get(call_state).state == "idle")
 
 
-async def test_reject_is_busy(hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator) -> None:
+async def test_reject_is_busy(
+    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
+) -> None:
     """Hanging up a ringing call rejects it, and a second call during a call gets busy."""
     call = await emulator.ring()
     await action(hass, "hang_up")
@@ -168,7 +136,7 @@ async def test_reject_is_busy(hass: HomeAssistant, init_integration: MockConfigE
 
     first = await emulator.ring()
     await action(hass, "answer")
-    await emulator.wait_for_state(first.call_id, "connected")
+    await wait_connected(init_integration, emulator, first.call_id)
     second = await emulator.ring(caller="7654321")
     await emulator.wait_for_state(second.call_id, "ended")
     assert second.sip_status == 486
@@ -183,7 +151,9 @@ async def test_outgoing_call_answered_with_srtp(
     """A placed call rings remotely, is answered with SRTP, carries audio, and hangs up."""
     call_state = entity_id(hass, "sensor", "call_state")
     activities = event_recorder(hass, entity_id(hass, "event", "call_activity"))
-    response = await action(hass, "place_call", destination="+46701234567", caller_id="4600")
+    response = await action(
+        hass, "place_call", destination="+46701234567", caller_id="4600"
+    )
     call_id = response["call_id"]
     await wait_for(lambda: any(c.direction == "outgoing" for c in emulator.calls))
     placed = next(c for c in emulator.calls if c.direction == "outgoing")
@@ -207,14 +177,19 @@ async def test_outgoing_call_answered_with_srtp(
     await emulator.wait_for_state(placed.call_id, "ended")
 
 
-async def test_outgoing_call_busy(hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator) -> None:
+async def test_outgoing_call_busy(
+    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
+) -> None:
     """A placed call the callee rejects reports failed with the SIP status."""
     activities = event_recorder(hass, entity_id(hass, "event", "call_activity"))
     await action(hass, "place_call", destination="sip:busy@example.com")
     await wait_for(lambda: any(c.direction == "outgoing" for c in emulator.calls))
     placed = next(c for c in emulator.calls if c.direction == "outgoing")
+    await emulator.wait_for_state(placed.call_id, "ringing")
     await emulator.remote_reject(placed.call_id, 486, "Busy Here")
-    await wait_for(lambda: bool(activities) and activities[-1]["event_type"] == "failed")
+    await wait_for(
+        lambda: bool(activities) and activities[-1]["event_type"] == "failed"
+    )
     assert activities[-1]["sip_status"] == 486
     assert activities[-1]["reason"] == "busy"
     assert hass.states.get(entity_id(hass, "sensor", "call_state")).state == "idle"
@@ -226,7 +201,7 @@ async def test_unload_releases_everything(
     """Unloading hangs up the call and frees its media; reloading works again."""
     call = await emulator.ring()
     await action(hass, "answer")
-    await emulator.wait_for_state(call.call_id, "connected")
+    await wait_connected(init_integration, emulator, call.call_id)
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await emulator.wait_for_state(call.call_id, "ended")
     assert init_integration.state is ConfigEntryState.NOT_LOADED

@@ -51,13 +51,19 @@ def _closed_port() -> int:
 
 async def _start(hass: HomeAssistant, step: str) -> dict[str, Any]:
     """Open the flow and pick a credential kind from the menu."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": config_entries.SOURCE_USER})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == ["private_key", "token"]
-    return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": step})
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
 
 
-def _private_key_input(keys: KeyPair, callback_keys: KeyPair, base_url: str, **changes: Any) -> dict[str, Any]:
+def _private_key_input(
+    keys: KeyPair, callback_keys: KeyPair, base_url: str, **changes: Any
+) -> dict[str, Any]:
     """Return a filled private-key form."""
     form: dict[str, Any] = {
         CONF_DOMAIN: TENANT,
@@ -75,7 +81,10 @@ async def test_private_key_flow_creates_entry(
     result = await _start(hass, "private_key")
     assert result["type"] is FlowResultType.FORM
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _private_key_input(api_keys, callback_keys, emulator.base_url, domain=f" {TENANT.upper()} ")
+        result["flow_id"],
+        _private_key_input(
+            api_keys, callback_keys, emulator.base_url, domain=f" {TENANT.upper()} "
+        ),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
@@ -85,7 +94,9 @@ async def test_private_key_flow_creates_entry(
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     assert len(webhook_id) == 64
     int(webhook_id, 16)
-    assert result["description_placeholders"]["callback_url"].endswith(f"/api/cloud_sip_ua/{webhook_id}")
+    assert result["description_placeholders"]["callback_url"].endswith(
+        f"/api/cloud_sip_ua/{webhook_id}"
+    )
     assert entry.state is ConfigEntryState.LOADED
 
 
@@ -94,11 +105,19 @@ async def test_token_flow_creates_entry(
 ) -> None:
     """A pasted bearer token works as well as a key."""
     now = int(time.time())
-    token = jwt.encode({"iss": TENANT, "sub": TENANT, "iat": now, "exp": now + 3600}, api_keys.private_pem, "RS256")
+    token = jwt.encode(
+        {"iss": TENANT, "sub": TENANT, "iat": now, "exp": now + 3600},
+        api_keys.private_pem,
+        "RS256",
+    )
     result = await _start(hass, "token")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_DOMAIN: TENANT, CONF_TOKEN: token, SECTION_ADVANCED: {CONF_API_BASE_URL: emulator.base_url}},
+        {
+            CONF_DOMAIN: TENANT,
+            CONF_TOKEN: token,
+            SECTION_ADVANCED: {CONF_API_BASE_URL: emulator.base_url},
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_AUTH_TYPE] == AUTH_TOKEN
@@ -109,7 +128,9 @@ def _ec_private_pem() -> str:
     """Return an EC private key, which RS256 cannot use."""
     key = ec.generate_private_key(ec.SECP256R1())
     return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     ).decode()
 
 
@@ -117,13 +138,27 @@ def _ec_private_pem() -> str:
     ("changes", "field", "error"),
     [
         ({CONF_DOMAIN: "not a domain"}, CONF_DOMAIN, "invalid_domain"),
-        ({CONF_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----"}, CONF_PRIVATE_KEY, "invalid_private_key"),
+        (
+            {
+                CONF_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----"
+            },
+            CONF_PRIVATE_KEY,
+            "invalid_private_key",
+        ),
         ({CONF_PRIVATE_KEY: "public"}, CONF_PRIVATE_KEY, "not_a_private_key"),
         ({CONF_PRIVATE_KEY: "ec"}, CONF_PRIVATE_KEY, "unsupported_key_type"),
-        ({CONF_CALLBACK_PUBLIC_KEY: "not a key"}, CONF_CALLBACK_PUBLIC_KEY, "invalid_public_key"),
+        (
+            {CONF_CALLBACK_PUBLIC_KEY: "not a key"},
+            CONF_CALLBACK_PUBLIC_KEY,
+            "invalid_public_key",
+        ),
         ({CONF_PRIVATE_KEY: "other"}, "base", "invalid_auth"),
         ({SECTION_ADVANCED: {CONF_API_BASE_URL: "closed"}}, "base", "cannot_connect"),
-        ({SECTION_ADVANCED: {CONF_API_BASE_URL: "ftp://example"}}, "base", "invalid_input"),
+        (
+            {SECTION_ADVANCED: {CONF_API_BASE_URL: "ftp://example"}},
+            "base",
+            "invalid_input",
+        ),
     ],
 )
 async def test_flow_errors_then_recover(
@@ -144,47 +179,63 @@ async def test_flow_errors_then_recover(
     }
     resolved = {
         key: (
-            {k: replacements.get(v, v) for k, v in value.items()} if isinstance(value, dict) else replacements.get(value, value)
+            {k: replacements.get(v, v) for k, v in value.items()}
+            if isinstance(value, dict)
+            else replacements.get(value, value)
         )
         for key, value in changes.items()
     }
     result = await _start(hass, "private_key")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _private_key_input(api_keys, callback_keys, emulator.base_url, **resolved)
+        result["flow_id"],
+        _private_key_input(api_keys, callback_keys, emulator.base_url, **resolved),
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {field: error}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _private_key_input(api_keys, callback_keys, emulator.base_url)
+        result["flow_id"],
+        _private_key_input(api_keys, callback_keys, emulator.base_url),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 async def test_same_tenant_twice_aborts(
-    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator, api_keys: KeyPair, callback_keys: KeyPair
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+    api_keys: KeyPair,
+    callback_keys: KeyPair,
 ) -> None:
     """The domain is the unique id."""
     result = await _start(hass, "private_key")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _private_key_input(api_keys, callback_keys, emulator.base_url)
+        result["flow_id"],
+        _private_key_input(api_keys, callback_keys, emulator.base_url),
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
 
 async def test_reauth_after_401(
-    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry, api_keys: KeyPair
+    hass: HomeAssistant,
+    emulator: Emulator,
+    mock_config_entry: MockConfigEntry,
+    api_keys: KeyPair,
 ) -> None:
     """A key the service refuses starts reauth; a good key repairs the entry."""
     wrong = _key_pair().private_pem.decode()
     mock_config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(mock_config_entry, data={**mock_config_entry.data, CONF_PRIVATE_KEY: wrong})
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data={**mock_config_entry.data, CONF_PRIVATE_KEY: wrong}
+    )
     assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
-    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {CONF_PRIVATE_KEY: wrong})
+    result = await hass.config_entries.flow.async_configure(
+        flows[0]["flow_id"], {CONF_PRIVATE_KEY: wrong}
+    )
     assert result["errors"] == {"base": "invalid_auth"}
     result = await hass.config_entries.flow.async_configure(
         flows[0]["flow_id"], {CONF_PRIVATE_KEY: api_keys.private_pem.decode()}
@@ -193,11 +244,18 @@ async def test_reauth_after_401(
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert mock_config_entry.data[CONF_PRIVATE_KEY] == api_keys.private_pem.decode().strip()
+    assert (
+        mock_config_entry.data[CONF_PRIVATE_KEY]
+        == api_keys.private_pem.decode().strip()
+    )
 
 
 async def test_reconfigure(
-    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator, api_keys: KeyPair, callback_keys: KeyPair
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+    api_keys: KeyPair,
+    callback_keys: KeyPair,
 ) -> None:
     """Reconfigure validates like setup and keeps the domain and webhook id."""
     result = await init_integration.start_reconfigure_flow(hass)
@@ -206,10 +264,14 @@ async def test_reconfigure(
         CONF_PRIVATE_KEY: api_keys.private_pem.decode(),
         SECTION_ADVANCED: {CONF_API_BASE_URL: f"http://127.0.0.1:{_closed_port()}"},
     }
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
     assert result["errors"] == {"base": "cannot_connect"}
     user_input[SECTION_ADVANCED] = {CONF_API_BASE_URL: emulator.base_url}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
@@ -218,7 +280,9 @@ async def test_reconfigure(
     assert init_integration.state is ConfigEntryState.LOADED
 
 
-async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+async def test_options_flow(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
     """Options are validated, saved, and the entry reloads with them."""
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
@@ -233,13 +297,18 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
         CONF_RING_TIMEOUT: 20,
         CONF_SECOND_CALL: "ring",
     }
-    result = await hass.config_entries.options.async_configure(result["flow_id"], options)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options
+    )
     assert result["errors"] == {CONF_RTP_PORT_MAX: "port_range"}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], options | {CONF_MEDIA_ADDRESS: "not an address", CONF_RTP_PORT_MAX: 42999}
+        result["flow_id"],
+        options | {CONF_MEDIA_ADDRESS: "not an address", CONF_RTP_PORT_MAX: 42999},
     )
     assert result["errors"] == {CONF_MEDIA_ADDRESS: "invalid_media_address"}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], options | {CONF_RTP_PORT_MAX: 42999})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options | {CONF_RTP_PORT_MAX: 42999}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.LOADED

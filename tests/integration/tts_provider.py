@@ -7,8 +7,7 @@ from typing import Any
 from homeassistant.components.tts import TextToSpeechEntity, TtsAudioType
 from homeassistant.components.tts.const import DATA_COMPONENT
 from homeassistant.core import HomeAssistant
-
-from ..audio_check import tone_pcm, wav_bytes
+from tests.audio_check import tone_pcm, wav_bytes
 
 TTS_TONE_HZ = 1000.0
 TTS_ENTITY_ID = "tts.test_voice"
@@ -22,7 +21,9 @@ class ToneSpeech(TextToSpeechEntity):
     _attr_supported_languages = ["en-US"]
     _attr_default_language = "en-US"
 
-    def get_tts_audio(self, message: str, language: str, options: dict[str, Any]) -> TtsAudioType:
+    def get_tts_audio(
+        self, message: str, language: str, options: dict[str, Any]
+    ) -> TtsAudioType:
         """Return the tone at 16 kHz, so the integration must resample it."""
         return "wav", wav_bytes(tone_pcm(TTS_TONE_HZ, 1.5, 16000), 16000)
 

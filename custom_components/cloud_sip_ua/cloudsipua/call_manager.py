@@ -186,7 +186,9 @@ class CallManager:
                 self._on_call_notify(callback)
         return None
 
-    def _find(self, session_reference_id: str | None, platform_id: str | None = None) -> Call | None:
+    def _find(
+        self, session_reference_id: str | None, platform_id: str | None = None
+    ) -> Call | None:
         """Find the call a callback belongs to: our id first, then the platform's call id."""
         if session_reference_id and (call := self._calls.get(session_reference_id)):
             return call
@@ -231,7 +233,10 @@ class CallManager:
         self._calls[call.call_id] = call
         if busy and self.settings.second_call_policy is SecondCallPolicy.BUSY:
             self._spawn(self._reject(call, EndReason.BUSY))
-        elif self.settings.srtp_policy is SrtpPolicy.REQUIRE and answer_crypto(call.offered_crypto) is None:
+        elif (
+            self.settings.srtp_policy is SrtpPolicy.REQUIRE
+            and answer_crypto(call.offered_crypto) is None
+        ):
             self._spawn(self._reject(call, EndReason.SRTP_REQUIRED))
         else:
             self._start_timer(call, self.settings.ring_timeout, EndReason.RING_TIMEOUT)
@@ -243,7 +248,11 @@ class CallManager:
         """Use the codec the caller wants when we may answer with it, else our preference."""
         if offered in ANSWER_CODECS:
             return offered
-        return next(c for c in (*self.settings.codec_preference, Codec.PCMA) if c in ANSWER_CODECS)
+        return next(
+            c
+            for c in (*self.settings.codec_preference, Codec.PCMA)
+            if c in ANSWER_CODECS
+        )
 
     def _on_call_answered(self, callback: CallAnswered) -> None:
         """Connect the call, or hang up one that nobody wants any more."""
@@ -251,11 +260,14 @@ class CallManager:
         if call is None:
             self._unknown("callAnswered")
             if callback.reply_id and (
-                callback.session_reference_id is None or callback.session_reference_id in self._ended
+                callback.session_reference_id is None
+                or callback.session_reference_id in self._ended
             ):
                 # A call we gave up on (or from before a restart) got answered: end it.
                 self.counters["orphan_calls_ended"] += 1
-                self._spawn(self._hang_up_orphan(callback.reply_id, callback.site_base_url))
+                self._spawn(
+                    self._hang_up_orphan(callback.reply_id, callback.site_base_url)
+                )
             return
         if callback.reply_id:
             call.reply_id = callback.reply_id
@@ -269,7 +281,10 @@ class CallManager:
         if call.hangup_requested:
             self._spawn(self._hang_up(call, EndReason.LOCAL_HANGUP))
             return
-        if call.direction is CallDirection.OUTGOING and not self._connect_outgoing_media(call, callback):
+        if (
+            call.direction is CallDirection.OUTGOING
+            and not self._connect_outgoing_media(call, callback)
+        ):
             self._spawn(self._hang_up(call, EndReason.SRTP_REQUIRED))
             return
         if call.media is not None and call.remote_rtp is not None:
@@ -301,7 +316,9 @@ class CallManager:
             return
         call.sip_status = callback.sip_status
         call.sip_reason = callback.sip_reason or callback.error_descr
-        reason = EndReason.BUSY if callback.sip_status == SIP_BUSY_HERE else EndReason.FAILED
+        reason = (
+            EndReason.BUSY if callback.sip_status == SIP_BUSY_HERE else EndReason.FAILED
+        )
         self._spawn(self._finish(call, reason, CallEventType.FAILED))
 
     def _on_call_hungup(self, callback: CallHungup) -> None:
@@ -333,8 +350,12 @@ class CallManager:
     ) -> Call:
         """Dial out; return the call, which then moves through dialing and remote ringing."""
         if self.settings.callback_base_url is None:
-            raise CallError("no_callback_url", "No callback URL is known for placed calls")
-        codec = codec or next(c for c in self.settings.codec_preference if c in PLACE_CODECS)
+            raise CallError(
+                "no_callback_url", "No callback URL is known for placed calls"
+            )
+        codec = codec or next(
+            c for c in self.settings.codec_preference if c in PLACE_CODECS
+        )
         call = Call(
             call_id=uuid.uuid4().hex,
             direction=CallDirection.OUTGOING,
@@ -379,7 +400,9 @@ class CallManager:
             raise CallError("not_ringing", "The call is already being answered")
         media = await self._open_media(call)
         crypto: tuple[CryptoEntry, ...] = ()
-        if self.settings.srtp_policy is not SrtpPolicy.OFF and (pair := answer_crypto(call.offered_crypto)):
+        if self.settings.srtp_policy is not SrtpPolicy.OFF and (
+            pair := answer_crypto(call.offered_crypto)
+        ):
             remote, call.local_crypto = pair
             media.enable_srtp(local=call.local_crypto, remote=remote)
             call.srtp = True
@@ -409,7 +432,9 @@ class CallManager:
         """Tell the caller that we are ringing (180 Ringing)."""
         call = self._require(call_id, CallState.RINGING)
         assert call.reply_id is not None  # noqa: S101 - ringing calls always have one
-        await self._client.send_ringback(call.reply_id, site_base_url=call.site_base_url)
+        await self._client.send_ringback(
+            call.reply_id, site_base_url=call.site_base_url
+        )
         return call
 
     async def hang_up(self, call_id: str | None = None) -> Call:
@@ -417,7 +442,13 @@ class CallManager:
         call = self.get_call(call_id)
         if call.state is CallState.ENDING:
             raise CallError("already_ending", "The call is already ending")
-        if call.state is CallState.RINGING:
+        if call.state is CallState.RINGING and call.media is not None:
+            # Answered, but callAnswered (with the replyId that can hang up) is still on its
+            # way: hang up when it arrives, or give up after a while.
+            call.hangup_requested = True
+            self._set_state(call, CallState.ENDING)
+            self._start_timer(call, HANGUP_TIMEOUT, EndReason.LOCAL_HANGUP)
+        elif call.state is CallState.RINGING:
             await self._reject(call, EndReason.REJECTED, raise_errors=True)
         elif call.state is CallState.CONNECTED:
             await self._hang_up(call, EndReason.LOCAL_HANGUP, raise_errors=True)
@@ -427,7 +458,9 @@ class CallManager:
             await self._finish(call, EndReason.LOCAL_HANGUP, CallEventType.HUNG_UP)
         return call
 
-    async def send_dtmf(self, digits: str, *, duration_ms: int = 100, call_id: str | None = None) -> Call:
+    async def send_dtmf(
+        self, digits: str, *, duration_ms: int = 100, call_id: str | None = None
+    ) -> Call:
         """Send DTMF digits as RFC 4733 telephone events."""
         call = self._require(call_id, CallState.CONNECTED)
         assert call.media is not None  # noqa: S101 - connected calls have media
@@ -444,7 +477,10 @@ class CallManager:
         """Return the call if it is in `state`; CallError otherwise."""
         call = self.get_call(call_id)
         if call.state is not state:
-            raise CallError(f"not_{state.value}", f"The call is {call.state.value}, not {state.value}")
+            raise CallError(
+                f"not_{state.value}",
+                f"The call is {call.state.value}, not {state.value}",
+            )
         return call
 
     # ---- media, timers and endings
@@ -468,19 +504,30 @@ class CallManager:
     def _on_dtmf(self, call: Call, event: DtmfEvent) -> None:
         """Report a digit the remote side pressed."""
         if call.state is CallState.CONNECTED:
-            self._emit(CallEventType.DTMF, call, digit=event.digit, duration_ms=event.duration_ms)
+            self._emit(
+                CallEventType.DTMF,
+                call,
+                digit=event.digit,
+                duration_ms=event.duration_ms,
+            )
 
     def _on_inactive(self, call: Call) -> None:
         """End a connected call whose RTP stopped: the remote side is gone."""
         if call.state is CallState.CONNECTED:
-            _LOGGER.info("No RTP for %s s on call %s: ending it", self.settings.inactivity_timeout, call.call_id)
+            _LOGGER.info(
+                "No RTP for %s s on call %s: ending it",
+                self.settings.inactivity_timeout,
+                call.call_id,
+            )
             self._spawn(self._hang_up(call, EndReason.NO_MEDIA))
 
     def _start_timer(self, call: Call, delay: float, reason: EndReason) -> None:
         """End the call after `delay` unless something happens first."""
         self._cancel_timer(call)
         loop = asyncio.get_running_loop()
-        self._timers[call.call_id] = loop.call_later(delay, self._on_timer, call, reason)
+        self._timers[call.call_id] = loop.call_later(
+            delay, self._on_timer, call, reason
+        )
 
     def _cancel_timer(self, call: Call) -> None:
         """Forget the call's timer."""
@@ -492,22 +539,32 @@ class CallManager:
         self._timers.pop(call.call_id, None)
         if call.state is CallState.RINGING:
             self._spawn(self._reject(call, reason))
-        elif call.state in (CallState.DIALING, CallState.REMOTE_RINGING):
+        elif call.state in (
+            CallState.DIALING,
+            CallState.REMOTE_RINGING,
+            CallState.ENDING,
+        ):
             call.hangup_requested = True
             self._spawn(self._finish(call, reason, CallEventType.HUNG_UP))
 
-    async def _reject(self, call: Call, reason: EndReason, *, raise_errors: bool = False) -> None:
+    async def _reject(
+        self, call: Call, reason: EndReason, *, raise_errors: bool = False
+    ) -> None:
         """Refuse a ringing call (the platform sends busy) and end it."""
         await self._hang_up(call, reason, raise_errors=raise_errors)
 
-    async def _hang_up(self, call: Call, reason: EndReason, *, raise_errors: bool = False) -> None:
+    async def _hang_up(
+        self, call: Call, reason: EndReason, *, raise_errors: bool = False
+    ) -> None:
         """Ask the platform to end the call, then end it here whatever the answer."""
         self._set_state(call, CallState.ENDING)
         error: CloudSipUaError | None = None
         if call.reply_id is not None:
             try:
                 async with asyncio.timeout(HANGUP_TIMEOUT):
-                    await self._client.hang_up(call.reply_id, site_base_url=call.site_base_url)
+                    await self._client.hang_up(
+                        call.reply_id, site_base_url=call.site_base_url
+                    )
             except CloudSipUaError as err:
                 error = err
                 _LOGGER.warning("Hanging up call %s failed: %s", call.call_id, err)
@@ -524,7 +581,9 @@ class CallManager:
         except CloudSipUaError as err:
             _LOGGER.warning("Ending an orphaned call failed: %s", err)
 
-    async def _finish(self, call: Call, reason: EndReason, event_type: CallEventType) -> None:
+    async def _finish(
+        self, call: Call, reason: EndReason, event_type: CallEventType
+    ) -> None:
         """Release everything the call holds and report its end (once)."""
         if self._calls.pop(call.call_id, None) is None:
             return
@@ -556,8 +615,12 @@ class CallManager:
         self._timers.clear()
 
 
-def _matching_crypto(local: CryptoEntry | None, answered: tuple[CryptoEntry, ...]) -> CryptoEntry | None:
+def _matching_crypto(
+    local: CryptoEntry | None, answered: tuple[CryptoEntry, ...]
+) -> CryptoEntry | None:
     """Return the answerer's crypto entry for our offer: same tag and suite."""
     if local is None:
         return None
-    return next((e for e in answered if e.tag == local.tag and e.suite == local.suite), None)
+    return next(
+        (e for e in answered if e.tag == local.tag and e.suite == local.suite), None
+    )

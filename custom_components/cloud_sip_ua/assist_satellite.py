@@ -1,0 +1,325 @@
+"""The Assist satellite of the device: Assist answers the door on a connected call."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import io
+import logging
+from typing import Any
+import wave
+
+from homeassistant.components import tts
+from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
+from homeassistant.components.assist_satellite import (
+    AssistSatelliteAnnouncement,
+    AssistSatelliteConfiguration,
+    AssistSatelliteEntity,
+    AssistSatelliteEntityDescription,
+    AssistSatelliteEntityFeature,
+)
+from homeassistant.const import Platform
+from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .assist_session import CallAssistant, TurnResult
+from .audio import SAMPLE_RATE, async_media_to_pcm
+from .cloudsipua.calls import CallDirection, CallEvent, CallEventType
+from .cloudsipua.exceptions import CloudSipUaError
+from .cloudsipua.media.session import MediaSession
+from .const import DOMAIN
+from .data import CloudSipUaConfigEntry
+from .entity import CloudSipUaEntity
+from .errors import translate_errors
+
+_LOGGER = logging.getLogger(__name__)
+
+PARALLEL_UPDATES = 0
+
+ASSIST = AssistSatelliteEntityDescription(key="assist", translation_key="assist")
+# How replies are named between the pipeline events and the session: the TTS stream's token.
+TTS_STREAM_PREFIX = "tts-stream:"
+_CALL_RATES = (8000, 16000, 48000)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CloudSipUaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the device's Assist satellite."""
+    async_add_entities([CallAssistSatellite(entry, ASSIST)])
+
+
+class CallAssistSatellite(CloudSipUaEntity, AssistSatelliteEntity):
+    """Runs Assist pipelines on the connected call: the caller talks, Home Assistant answers."""
+
+    entity_description: AssistSatelliteEntityDescription
+    _attr_supported_features = (
+        AssistSatelliteEntityFeature.ANNOUNCE
+        | AssistSatelliteEntityFeature.START_CONVERSATION
+    )
+    # The pipeline delivers replies ready for the call: 16 kHz mono WAV, no re-encoding.
+    _attr_tts_options = {
+        tts.ATTR_PREFERRED_FORMAT: "wav",
+        tts.ATTR_PREFERRED_SAMPLE_RATE: 16000,
+        tts.ATTR_PREFERRED_SAMPLE_CHANNELS: 1,
+        tts.ATTR_PREFERRED_SAMPLE_BYTES: 2,
+    }
+
+    def __init__(
+        self,
+        entry: CloudSipUaConfigEntry,
+        description: AssistSatelliteEntityDescription,
+    ) -> None:
+        """Start with no session."""
+        super().__init__(entry, description)
+        self._assistant: CallAssistant | None = None
+        self._session_task: asyncio.Task[None] | None = None
+        self._session_call_id: str | None = None
+        self._turn = TurnResult()
+
+    @property
+    def pipeline_entity_id(self) -> str | None:
+        """Return the device's pipeline select."""
+        return self._select_entity_id("pipeline")
+
+    @property
+    def vad_sensitivity_entity_id(self) -> str | None:
+        """Return the device's end-of-speech sensitivity select."""
+        return self._select_entity_id("vad_sensitivity")
+
+    def _select_entity_id(self, key: str) -> str | None:
+        """Return the entity id of one of the device's selects."""
+        return er.async_get(self.hass).async_get_entity_id(
+            Platform.SELECT, DOMAIN, f"{self._entry.unique_id}-{key}"
+        )
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the call Assist is on, if any."""
+        return {"call_id": self.session_call_id}
+
+    @property
+    def assistant(self) -> CallAssistant | None:
+        """Return the running session, if any."""
+        return self._assistant
+
+    @property
+    def session_call_id(self) -> str | None:
+        """Return the id of the call Assist runs on."""
+        return self._session_call_id
+
+    @property
+    def assist_active(self) -> bool:
+        """Return whether Assist is running on a call."""
+        return self._session_task is not None
+
+    @callback
+    def async_get_configuration(self) -> AssistSatelliteConfiguration:
+        """Return the configuration: calls need no wake word."""
+        return AssistSatelliteConfiguration(
+            available_wake_words=[], active_wake_words=[], max_active_wake_words=0
+        )
+
+    async def async_set_configuration(
+        self, config: AssistSatelliteConfiguration
+    ) -> None:
+        """Accept nothing: there are no wake words to set."""
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="no_wake_words"
+        )
+
+    # ---- call events -----------------------------------------------------------------------
+
+    @callback
+    def _async_handle_call_event(self, event: CallEvent) -> None:
+        """Answer and assist when set to; stop with the call."""
+        call = event.call
+        intercom = self._entry.runtime_data.intercom
+        answers = intercom is not None and intercom.assist_answers
+        if (
+            event.type is CallEventType.RING
+            and answers
+            and call.direction is CallDirection.INCOMING
+        ):
+            self._entry.async_create_background_task(
+                self.hass, self._async_answer(call.call_id), "assist answer"
+            )
+        elif event.type is CallEventType.ANSWERED and answers:
+            self.async_start_assist(call.call_id)
+        elif (
+            event.type is CallEventType.HUNG_UP
+            and call.call_id == self._session_call_id
+        ):
+            self.async_stop_assist()
+        super()._async_handle_call_event(event)
+
+    async def _async_answer(self, call_id: str) -> None:
+        """Pick up a ringing call for Assist."""
+        try:
+            await self._manager.answer(call_id)
+        except CloudSipUaError as err:
+            _LOGGER.warning("Assist could not answer call %s: %s", call_id, err)
+
+    # ---- sessions --------------------------------------------------------------------------
+
+    @callback
+    def async_start_assist(
+        self, call_id: str | None = None, *, continuous: bool = True
+    ) -> None:
+        """Run Assist on the connected call until it ends (raises CallError if not connected)."""
+        media = self._manager.media_of(call_id)
+        call = self._manager.get_call(call_id)
+        if self._assistant is not None and self._session_call_id == call.call_id:
+            self._assistant.continuous |= continuous
+            return
+        self.async_stop_assist()
+        self._start_session(call.call_id, media, continuous=continuous)
+
+    def _start_session(
+        self, call_id: str, media: MediaSession, *, continuous: bool
+    ) -> None:
+        """Start the per-call loop in the background."""
+        assistant = CallAssistant(self, media, continuous=continuous)
+        self._assistant = assistant
+        self._session_call_id = call_id
+        self._session_task = self._entry.async_create_background_task(
+            self.hass, self._async_run_session(assistant), "cloud_sip_ua assist"
+        )
+        self.async_write_ha_state()
+
+    async def _async_run_session(self, assistant: CallAssistant) -> None:
+        """Run a session and forget it when it ends."""
+        try:
+            await assistant.run()
+        finally:
+            if self._assistant is assistant:
+                self._assistant = None
+                self._session_task = None
+                self._session_call_id = None
+                if self.hass is not None and self.entity_id:
+                    self.async_write_ha_state()
+
+    @callback
+    def async_stop_assist(self) -> None:
+        """Stop Assist on the call (the call goes on)."""
+        if self._assistant is not None:
+            self._assistant.stop()
+
+    async def async_added_to_hass(self) -> None:
+        """Make the satellite reachable for the switch and the actions."""
+        await super().async_added_to_hass()
+        if (intercom := self._entry.runtime_data.intercom) is not None:
+            intercom.satellite = self
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Stop the session with the entity."""
+        if (
+            intercom := self._entry.runtime_data.intercom
+        ) is not None and intercom.satellite is self:
+            intercom.satellite = None
+        self.async_stop_assist()
+        if (task := self._session_task) is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        await super().async_will_remove_from_hass()
+
+    # ---- AssistHost: what the session calls -----------------------------------------------
+
+    async def async_run_turn(self, audio: AsyncIterator[bytes]) -> TurnResult:
+        """Run the pipeline from STT (no wake word) on the command; return reply and follow-up."""
+        self._turn = TurnResult()
+        await self.async_accept_pipeline_from_satellite(audio, context=Context())
+        return self._turn
+
+    def on_pipeline_event(self, event: PipelineEvent) -> None:
+        """Keep the parts of the run the session needs: the reply and whether to go on."""
+        data = event.data or {}
+        if event.type is PipelineEventType.INTENT_END:
+            self._turn.continue_conversation = bool(
+                data.get("intent_output", {}).get("continue_conversation")
+            )
+        elif event.type is PipelineEventType.TTS_END and (
+            output := data.get("tts_output")
+        ):
+            self._turn.tts_media_id = TTS_STREAM_PREFIX + output["token"]
+        elif event.type is PipelineEventType.ERROR:
+            _LOGGER.debug("Assist pipeline error on the call: %s", data.get("code"))
+
+    async def async_decode(self, media_id: str) -> tuple[bytes, int]:
+        """Decode media (a TTS stream or anything else Home Assistant can play) to PCM and its rate."""
+        if media_id.startswith(TTS_STREAM_PREFIX):
+            token = media_id.removeprefix(TTS_STREAM_PREFIX)
+            if (stream := tts.async_get_stream(self.hass, token)) is None:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN, translation_key="media_not_found"
+                )
+            data = b"".join([chunk async for chunk in stream.async_stream_result()])
+            if (decoded := _wav_pcm(data)) is not None:
+                return decoded
+            media_id = stream.url
+        return await async_media_to_pcm(
+            self.hass, media_id, self.entity_id
+        ), SAMPLE_RATE
+
+    def reply_finished(self) -> None:
+        """Return to idle after speaking."""
+        self.tts_response_finished()
+
+    def no_answer(self) -> None:
+        """End a question nobody answered (the question action then fails as unanswered)."""
+        self._internal_on_pipeline_event(PipelineEvent(PipelineEventType.RUN_END))
+
+    # ---- announcements and conversations ----------------------------------------------------
+
+    async def async_announce(self, announcement: AssistSatelliteAnnouncement) -> None:
+        """Play the announcement into the connected call and wait until it has been heard."""
+        async with translate_errors(self.hass, self._entry):
+            media = self._manager.media_of()
+        await self._async_play_announcement(media, announcement)
+
+    async def async_start_conversation(
+        self, start_announcement: AssistSatelliteAnnouncement
+    ) -> None:
+        """Say the opening line into the call, then listen for the answer."""
+        async with translate_errors(self.hass, self._entry):
+            media = self._manager.media_of()
+            call = self._manager.get_call()
+        await self._async_play_announcement(media, start_announcement)
+        if self._assistant is None or self._session_call_id != call.call_id:
+            self.async_stop_assist()
+            self._start_session(call.call_id, media, continuous=False)
+
+    async def _async_play_announcement(
+        self, media: MediaSession, announcement: AssistSatelliteAnnouncement
+    ) -> None:
+        """Decode the chime (if any) and the message, then play them."""
+        parts: list[tuple[bytes, int]] = []
+        if announcement.preannounce_media_id:
+            parts.append(await self.async_decode(announcement.preannounce_media_id))
+        if announcement.tts_token:
+            parts.append(
+                await self.async_decode(TTS_STREAM_PREFIX + announcement.tts_token)
+            )
+        else:
+            parts.append(await self.async_decode(announcement.original_media_id))
+        for pcm, rate in parts:
+            media.enqueue_audio(pcm, rate)
+        await media.play_audio(b"", SAMPLE_RATE)
+
+
+def _wav_pcm(data: bytes) -> tuple[bytes, int] | None:
+    """Return the samples and rate of a 16-bit mono WAV the call can take as is, else None."""
+    try:
+        with wave.open(io.BytesIO(data), "rb") as wav:
+            if (
+                wav.getsampwidth() != 2
+                or wav.getnchannels() != 1
+                or wav.getframerate() not in _CALL_RATES
+            ):
+                return None
+            return wav.readframes(wav.getnframes()), wav.getframerate()
+    except wave.Error, EOFError:
+        return None

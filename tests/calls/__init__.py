@@ -1,0 +1,1 @@
+"""Tests of the library's call manager against the emulator, without Home Assistant."""

@@ -1,0 +1,77 @@
+"""Small helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.cloud_sip_ua.const import DOMAIN
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import entity_registry as er
+
+TENANT = "customer.prod-eu-north-1.iotcomms.io"
+
+
+def entity_id(hass: HomeAssistant, platform: str, key: str) -> str:
+    """Return the entity id of one of the tenant's entities."""
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{TENANT}-{key}")
+    assert found is not None
+    return found
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait until a condition holds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+async def collect_call_audio(entry: MockConfigEntry, seconds: float) -> bytes:
+    """Record what Home Assistant hears on the connected call."""
+    subscription = entry.runtime_data.manager.media_of().subscribe(8000)
+    frames: list[bytes] = []
+    try:
+        async with asyncio.timeout(seconds + 2):
+            async for frame in subscription:
+                frames.append(frame)
+                if len(frames) * 0.02 >= seconds:
+                    break
+    finally:
+        subscription.close()
+    return b"".join(frames)
+
+
+def event_recorder(hass: HomeAssistant, entity: str) -> list[dict[str, Any]]:
+    """Record the event types and attributes an event entity fires."""
+    fired: list[dict[str, Any]] = []
+
+    def on_change(event: Event[Any]) -> None:
+        new = event.data["new_state"]
+        if (
+            event.data["entity_id"] == entity
+            and new is not None
+            and new.state not in ("unknown", "unavailable")
+        ):
+            fired.append(dict(new.attributes))
+
+    hass.bus.async_listen("state_changed", on_change)
+    return fired
+
+
+async def wait_connected(entry: MockConfigEntry, emulator: Any, call_id: str) -> None:
+    """Wait until the emulator and Home Assistant both see the call connected."""
+    await emulator.wait_for_state(call_id, "connected")
+    manager = entry.runtime_data.manager
+    await wait_for(
+        lambda: any(c.state == "connected" for c in manager.calls),
+    )
+
+
+async def action(hass: HomeAssistant, service: str, **data: Any) -> Any:
+    """Call one of the integration's actions and return its response."""
+    return await hass.services.async_call(
+        DOMAIN, service, data, blocking=True, return_response=True
+    )
