@@ -22,8 +22,9 @@ from custom_components.cloud_sip_ua.cloudsipua.calls import CallEventType, EndRe
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.setup import async_setup_component
-from tests.integration.conftest import WEBHOOK_ID, KeyPair
+from tests.integration.conftest import WEBHOOK_ID
 from tests.integration.helpers import entity_id
+from tests.library.conftest import KeyPair
 
 ROUNDS = 200
 

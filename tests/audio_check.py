@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from emulator.audio import to_wav
+
 
 def tone_report(pcm: bytes, sample_rate: int = 8000) -> tuple[float, float]:
     """Return (peak frequency in Hz, SNR in dB of the peak's +-3 bins against everything else)."""
@@ -30,14 +32,5 @@ def tone_pcm(
 
 
 def wav_bytes(pcm: bytes, sample_rate: int) -> bytes:
-    """Wrap PCM in a WAV container."""
-    import io
-    import wave
-
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(sample_rate)
-        wav.writeframes(pcm)
-    return buffer.getvalue()
+    """Wrap PCM in a WAV container (the emulator's writer, so there is one)."""
+    return to_wav(pcm, sample_rate)

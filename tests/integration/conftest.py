@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -30,32 +28,15 @@ from custom_components.cloud_sip_ua.const import (
 from emulator import Emulator, EmulatorConfig
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from tests.library.conftest import KeyPair, _pems
 
 TENANT = "customer.prod-eu-north-1.iotcomms.io"
 WEBHOOK_ID = "a1" * 32
 
 
-@dataclass(frozen=True)
-class KeyPair:
-    """An RSA key pair as PEM."""
-
-    private_pem: bytes
-    public_pem: bytes
-
-
 def _key_pair() -> KeyPair:
     """Make an RSA key pair."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return KeyPair(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ),
-    )
+    return _pems(rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
 
 @pytest.fixture(scope="session")
