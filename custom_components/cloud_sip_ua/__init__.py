@@ -40,6 +40,7 @@ from .data import (
     token_provider_from_data,
 )
 from .intercom import async_setup_intercom, async_setup_intercom_services
+from .leftovers import LeftoverCalls
 from .services import async_setup_services
 from .websocket_api import async_register_websocket_commands
 
@@ -105,6 +106,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -
             entry.options, media_address=media_address, callback_url=callback_url
         ),
     )
+    leftovers = LeftoverCalls(hass, entry.entry_id)
+    await leftovers.async_end_leftovers(client)
+    leftovers.async_track(manager)
     entry.runtime_data = CloudSipUaData(client, manager, verifier, callback_url)
 
     router = async_get_router(hass)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.cloud_sip_ua import leftovers
 from custom_components.cloud_sip_ua.callback_url import ISSUE_NO_EXTERNAL_URL
 from custom_components.cloud_sip_ua.const import (
     CONF_API_BASE_URL,
@@ -14,6 +19,8 @@ from emulator import Emulator
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+
+from .helpers import action, wait_connected
 
 
 async def test_service_unreachable_is_not_ready(
@@ -63,3 +70,42 @@ async def test_api_base_url_defaults_to_the_region(
     from custom_components.cloud_sip_ua.cloudsipua.client import api_base_url
 
     assert api_base_url(data["domain"]) == "https://api.prod-eu-north-1.iotcomms.io"
+
+
+async def test_calls_left_over_from_a_restart_are_hung_up(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    emulator: Emulator,
+    hass_storage: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A call still up at the cloud after a crash is ended when the entry loads again."""
+    monkeypatch.setattr(leftovers, "SAVE_DELAY", 0.1)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    call = await emulator.ring()
+    await action(hass, "answer")
+    await wait_connected(mock_config_entry, emulator, call.call_id)
+    manager = mock_config_entry.runtime_data.manager
+    connected = manager.current_call
+    assert connected is not None
+    reply_id = connected.reply_id
+    await asyncio.sleep(0.3)  # the store's save delay, shortened below
+    await hass.async_block_till_done()
+    key = f"{DOMAIN}.{mock_config_entry.entry_id}.calls"
+    assert hass_storage[key]["data"] == {
+        "calls": [{"reply_id": reply_id, "site_base_url": None}]
+    }
+
+    # A crash: Home Assistant forgets the call without hanging up; the store keeps it.
+    await connected.media.close()
+    manager._calls.clear()  # noqa: SLF001 - simulating the crash
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    hass_storage[key]["data"] = {
+        "calls": [{"reply_id": reply_id, "site_base_url": None}]
+    }
+    assert call.state == "connected"
+
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await emulator.wait_for_state(call.call_id, "ended")
+    assert hass_storage[key]["data"] == {"calls": []}
