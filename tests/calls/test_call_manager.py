@@ -284,3 +284,22 @@ async def _until(condition: Callable[[], bool]) -> None:
 async def _until_ended(rig: Rig, call_id: str) -> None:
     """Wait until the manager has forgotten the call."""
     await _until(lambda: all(call.call_id != call_id for call in rig.manager.calls))
+
+
+async def test_connected_call_without_any_rtp_is_ended(rig: Rig) -> None:
+    """A placed call answered by a side that never sends RTP is hung up after the timeout."""
+    rig.manager.settings = replace(
+        rig.manager.settings, inactivity_timeout=0.3, srtp_policy=SrtpPolicy.OFF
+    )
+    placed = await rig.manager.place_call("sip:silent@example.com")
+    await rig.manager.handle_callback(
+        CallAnswered(
+            session_reference_id=placed.call_id,
+            reply_id="silent-reply-id",
+            remote_rtp_ip="127.0.0.1",
+            remote_rtp_port=9,
+        )
+    )
+    assert placed.state is CallState.CONNECTED
+    await _until_ended(rig, placed.call_id)
+    assert placed.end_reason is EndReason.NO_MEDIA

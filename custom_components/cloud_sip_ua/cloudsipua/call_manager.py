@@ -289,7 +289,9 @@ class CallManager:
             return
         if call.media is not None and call.remote_rtp is not None:
             call.media.set_remote(*call.remote_rtp)
-        self._cancel_timer(call)
+        # The media session only notices silence after a first packet: catch a remote side
+        # that never sends any.
+        self._start_timer(call, self.settings.inactivity_timeout, EndReason.NO_MEDIA)
         call.answered_at = self._wall_clock()
         self._set_state(call, CallState.CONNECTED)
         self._emit(CallEventType.ANSWERED, call)
@@ -537,7 +539,11 @@ class CallManager:
     def _on_timer(self, call: Call, reason: EndReason) -> None:
         """Give up on a call nobody answered in time."""
         self._timers.pop(call.call_id, None)
-        if call.state is CallState.RINGING:
+        if call.state is CallState.CONNECTED:
+            if call.media is not None and call.media.last_packet_at is None:
+                _LOGGER.info("No RTP at all on call %s: ending it", call.call_id)
+                self._spawn(self._hang_up(call, reason))
+        elif call.state is CallState.RINGING:
             self._spawn(self._reject(call, reason))
         elif call.state in (
             CallState.DIALING,
