@@ -52,6 +52,13 @@ def dashboard_config(entities: DemoEntities, emulator_url: str) -> dict[str, Any
                 "cards": [
                     {"type": "markdown", "content": intro},
                     {
+                        # The integration's own card: talk and listen from the browser.
+                        "type": "custom:cloud-sip-ua-card",
+                        "entity": entities.call_state,
+                        "title": "Front door",
+                        "door_code": "1#",
+                    },
+                    {
                         "type": "entities",
                         "title": "Call",
                         "entities": [

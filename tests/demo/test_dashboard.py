@@ -87,3 +87,16 @@ def test_dashboard_has_the_call_controls() -> None:
         "perform_action": "cloud_sip_ua.send_dtmf",
         "data": {"digits": "1#"},
     }
+    intercom = [
+        card
+        for card in config["views"][0]["cards"]
+        if card["type"] == "custom:cloud-sip-ua-card"
+    ]
+    assert intercom == [
+        {
+            "type": "custom:cloud-sip-ua-card",
+            "entity": "x.call_state",
+            "title": "Front door",
+            "door_code": "1#",
+        }
+    ]
