@@ -126,6 +126,8 @@ async def receive_path() -> dict[str, float]:
             codec=Codec.PCMA, bind_host=HOST, port_range=PORTS, inactivity_timeout=None
         )
         await session.start()
+        # Nothing is accepted before a remote is advertised; the sender's port is then latched.
+        session.set_remote(HOST, 9)
         packets = plain
         if secure:
             theirs, ours = generate_crypto(), generate_crypto()
@@ -148,6 +150,7 @@ async def receive_path() -> dict[str, float]:
             session.enable_srtp(local=ours, remote=theirs)
             packets = rtp_stream(PACKETS, SrtpContext(local=theirs, remote=ours))
         source = (HOST, 9)
+        session.set_remote(*source)
         handler = session._on_rtp  # noqa: SLF001
         pull = session._jitter.pull  # noqa: SLF001
         iterator = iter(packets)

