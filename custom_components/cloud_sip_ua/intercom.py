@@ -24,7 +24,7 @@ from .data import CloudSipUaConfigEntry
 from .errors import translate_errors
 from .listen import FORMATS, ListenView, async_listen
 from .recording import CallRecorder, recordings_dir
-from .services import _CALL_SCHEMA, _TARGET, _entry_for_call
+from .services import CALL_SCHEMA, TARGET_FIELDS, entry_for_call
 
 if TYPE_CHECKING:
     from .assist_satellite import CallAssistSatellite
@@ -38,7 +38,7 @@ RETENTION_INTERVAL = timedelta(hours=6)
 
 LISTEN_SCHEMA = probatio.Schema(
     {
-        **_TARGET,
+        **TARGET_FIELDS,
         probatio.Required(ATTR_MEDIA_PLAYER_ENTITY_ID): cv.entity_ids,
         probatio.Optional(ATTR_FORMAT): probatio.In(FORMATS),
     }
@@ -87,7 +87,7 @@ def _intercom(entry: CloudSipUaConfigEntry) -> Intercom:
 async def _listen(service_call: ServiceCall) -> ServiceResponse:
     """Play the call on the media players."""
     hass = service_call.hass
-    entry = _entry_for_call(hass, service_call)
+    entry = entry_for_call(hass, service_call)
     data = service_call.data
     async with translate_errors(hass, entry):
         await async_listen(
@@ -116,7 +116,7 @@ async def _recording_action(
 ) -> ServiceResponse:
     """Start or stop a recording; answer with the call id, file and media id."""
     hass = service_call.hass
-    entry = _entry_for_call(hass, service_call)
+    entry = entry_for_call(hass, service_call)
     recorder = _intercom(entry).recorder
     call_id = service_call.data.get(ATTR_CALL_ID)
     async with translate_errors(hass, entry):
@@ -144,7 +144,7 @@ def _satellite(entry: CloudSipUaConfigEntry) -> CallAssistSatellite:
 async def _start_assist(service_call: ServiceCall) -> ServiceResponse:
     """Run Assist on a connected call."""
     hass = service_call.hass
-    entry = _entry_for_call(hass, service_call)
+    entry = entry_for_call(hass, service_call)
     satellite = _satellite(entry)
     call_id = service_call.data.get(ATTR_CALL_ID)
     async with translate_errors(hass, entry):
@@ -155,7 +155,7 @@ async def _start_assist(service_call: ServiceCall) -> ServiceResponse:
 
 async def _stop_assist(service_call: ServiceCall) -> ServiceResponse:
     """Stop Assist on the call it runs on; answer with that call's id (None: none was running)."""
-    entry = _entry_for_call(service_call.hass, service_call)
+    entry = entry_for_call(service_call.hass, service_call)
     satellite = _satellite(entry)
     call_id = satellite.session_call_id
     satellite.async_stop_assist()
@@ -172,27 +172,27 @@ def async_setup_intercom_services(hass: HomeAssistant) -> None:
         DOMAIN,
         SERVICE_START_RECORDING,
         _start_recording,
-        _CALL_SCHEMA,
+        CALL_SCHEMA,
         SupportsResponse.OPTIONAL,
     )
     register(
         DOMAIN,
         SERVICE_STOP_RECORDING,
         _stop_recording,
-        _CALL_SCHEMA,
+        CALL_SCHEMA,
         SupportsResponse.OPTIONAL,
     )
     register(
         DOMAIN,
         SERVICE_START_ASSIST,
         _start_assist,
-        _CALL_SCHEMA,
+        CALL_SCHEMA,
         SupportsResponse.OPTIONAL,
     )
     register(
         DOMAIN,
         SERVICE_STOP_ASSIST,
         _stop_assist,
-        probatio.Schema(_TARGET),
+        probatio.Schema(TARGET_FIELDS),
         SupportsResponse.OPTIONAL,
     )

@@ -42,15 +42,15 @@ SERVICE_HANG_UP = "hang_up"
 SERVICE_SEND_DTMF = "send_dtmf"
 ATTR_DEVICE_ID = "device_id"
 
-_TARGET = {
+TARGET_FIELDS = {
     probatio.Exclusive(ATTR_CONFIG_ENTRY_ID, "target"): cv.string,
     probatio.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
     probatio.Optional(ATTR_CALL_ID): cv.string,
 }
-_CALL_SCHEMA = probatio.Schema(_TARGET)
+CALL_SCHEMA = probatio.Schema(TARGET_FIELDS)
 PLACE_CALL_SCHEMA = probatio.Schema(
     {
-        **_TARGET,
+        **TARGET_FIELDS,
         probatio.Required(ATTR_DESTINATION): probatio.All(
             cv.string, probatio.Length(min=1, max=256)
         ),
@@ -64,7 +64,7 @@ PLACE_CALL_SCHEMA = probatio.Schema(
 )
 SEND_DTMF_SCHEMA = probatio.Schema(
     {
-        **_TARGET,
+        **TARGET_FIELDS,
         probatio.Required(ATTR_DIGITS): probatio.All(
             cv.string, probatio.Match(r"^[0-9*#A-Da-d]{1,32}$")
         ),
@@ -75,7 +75,7 @@ SEND_DTMF_SCHEMA = probatio.Schema(
 )
 
 
-def _entry_for_call(hass: HomeAssistant, call: ServiceCall) -> CloudSipUaConfigEntry:
+def entry_for_call(hass: HomeAssistant, call: ServiceCall) -> CloudSipUaConfigEntry:
     """Find the loaded entry the action targets: by entry, by device, or the only one."""
     entry_id: str | None = call.data.get(ATTR_CONFIG_ENTRY_ID)
     if device_id := call.data.get(ATTR_DEVICE_ID):
@@ -111,7 +111,7 @@ def _call_action(
     """Wrap an action: find the entry, run it with translated errors, return the call id."""
 
     async def handle(service_call: ServiceCall) -> ServiceResponse:
-        entry = _entry_for_call(service_call.hass, service_call)
+        entry = entry_for_call(service_call.hass, service_call)
         async with translate_errors(service_call.hass, entry):
             call = await action(entry.runtime_data.manager, service_call)
         return {ATTR_CALL_ID: call.call_id}
@@ -122,7 +122,7 @@ def _call_action(
 async def _place_call(manager: CallManager, service_call: ServiceCall) -> Call:
     """Dial the destination, a number or a SIP URI."""
     data: dict[str, Any] = service_call.data
-    domain = _entry_for_call(service_call.hass, service_call).data[CONF_DOMAIN]
+    domain = entry_for_call(service_call.hass, service_call).data[CONF_DOMAIN]
     uri = destination_to_uri(data[ATTR_DESTINATION], domain)
     codec = Codec(data[CONF_CODEC]) if CONF_CODEC in data else None
     return await manager.place_call(
@@ -155,7 +155,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         DOMAIN,
         SERVICE_ANSWER,
         _call_action(lambda manager, call: manager.answer(call.data.get(ATTR_CALL_ID))),
-        _CALL_SCHEMA,
+        CALL_SCHEMA,
         SupportsResponse.OPTIONAL,
     )
     register(
@@ -164,7 +164,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _call_action(
             lambda manager, call: manager.send_ringback(call.data.get(ATTR_CALL_ID))
         ),
-        _CALL_SCHEMA,
+        CALL_SCHEMA,
         SupportsResponse.OPTIONAL,
     )
     register(
@@ -173,7 +173,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _call_action(
             lambda manager, call: manager.hang_up(call.data.get(ATTR_CALL_ID))
         ),
-        _CALL_SCHEMA,
+        CALL_SCHEMA,
         SupportsResponse.OPTIONAL,
     )
     register(

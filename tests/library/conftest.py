@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+import datetime as dt
 import json
 from typing import Any
 
 from aiohttp import ClientSession, web
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 import jwt
 import pytest
 
@@ -36,6 +39,24 @@ def _pems(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> KeyPair:
         key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ),
+    )
+
+
+def self_signed_certificate(
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, common_name: str
+) -> x509.Certificate:
+    """Return a one-day self-signed certificate for the key."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
     )
 
 

@@ -33,7 +33,13 @@ from custom_components.cloud_sip_ua.cloudsipua.client import (
     MAX_RESPONSE_BYTES,
 )
 
-from .conftest import DOMAIN, KeyPair, RecordingServer, start_server
+from .conftest import (
+    DOMAIN,
+    KeyPair,
+    RecordingServer,
+    self_signed_certificate,
+    start_server,
+)
 
 REPLY_ID = "eyJhbGciOiJIUzI1NiJ9.secret-reply.sig"
 CRYPTO = (CryptoEntry("AES_CM_128_HMAC_SHA1_80", 1, "inline:" + "A" * 40),)
@@ -526,27 +532,13 @@ async def test_untrusted_certificate_is_not_retried(
     rsa_keys: KeyPair, tmp_path: Any, api_server: RecordingServer
 ) -> None:
     """A TLS certificate we do not trust fails at once: retrying cannot change it."""
-    import datetime as dt
     import ssl
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(7)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+    certificate = self_signed_certificate(key, "127.0.0.1")
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 import jwt
 import pytest
 
@@ -27,7 +24,7 @@ from custom_components.cloud_sip_ua.cloudsipua import (
     load_public_key,
 )
 
-from .conftest import DOMAIN, KeyPair
+from .conftest import DOMAIN, KeyPair, self_signed_certificate
 
 
 class FakeClock:
@@ -46,19 +43,7 @@ def _certificate_pem(keys: KeyPair) -> bytes:
     """Return a self-signed certificate for the key pair."""
     key = serialization.load_pem_private_key(keys.private_pem, password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM)
+    return self_signed_certificate(key, "test").public_bytes(serialization.Encoding.PEM)
 
 
 def _decode(token: str, keys: KeyPair, audience: str | None = None) -> dict[str, Any]:

@@ -106,7 +106,6 @@ class CallManager:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.history: deque[Call] = deque(maxlen=10)
         self.counters: Counter[str] = Counter()
-        self._closed = False
 
     # ---- listeners and lookups
 
@@ -606,7 +605,6 @@ class CallManager:
 
     async def close(self) -> None:
         """Hang up every call and stop all background work."""
-        self._closed = True
         for call in list(self._calls.values()):
             if call.state in (CallState.RINGING, CallState.CONNECTED):
                 await self._hang_up(call, EndReason.SHUTDOWN)
