@@ -22,7 +22,7 @@ REGISTRY_HOSTS = [
 
 
 def test_manifest_follows_hassfest_and_hacs_rules() -> None:
-    """Domain and name first, the rest sorted, pinned requirements, cloud push, http dependency."""
+    """Domain and name first, the rest sorted, requirement ranges, cloud push, http dependency."""
     manifest = json.loads((COMPONENT / "manifest.json").read_text(encoding="utf-8"))
     keys = list(manifest)
     assert keys[:2] == ["domain", "name"]
@@ -35,10 +35,27 @@ def test_manifest_follows_hassfest_and_hacs_rules() -> None:
     assert manifest["codeowners"]
     assert manifest["documentation"].startswith("https://")
     assert manifest["issue_tracker"].startswith("https://")
-    assert all(
-        re.fullmatch(r"[A-Za-z0-9_.\-]+==[\w.]+", req)
+    # Ranges, never exact pins: Home Assistant pins numpy and av itself, and an exact pin of ours
+    # would conflict with its next bump. Every import of the library is declared.
+    requirements = {
+        re.match(r"[A-Za-z0-9_.\-]+", req).group(0).lower(): req  # type: ignore[union-attr]
         for req in manifest["requirements"]
+    }
+    assert not [req for req in requirements.values() if "==" in req]
+    assert all(
+        re.fullmatch(r"[A-Za-z0-9_.\-]+>=[\w.]+(,<[\w.]+)?", req)
+        for req in requirements.values()
     )
+    assert {
+        "aiohttp",
+        "audioop-lts",
+        "av",
+        "cryptography",
+        "numpy",
+        "pylibsrtp",
+        "pyjwt",
+        "yarl",
+    } <= set(requirements)
 
 
 def test_hacs_metadata() -> None:
@@ -93,3 +110,33 @@ def test_no_registry_host_in_the_repository() -> None:
         text = path.read_text(encoding="utf-8", errors="ignore")
         offenders += [f"{name}: {host}" for host in REGISTRY_HOSTS if host in text]
     assert offenders == []
+
+
+def test_the_library_declares_every_package_it_imports() -> None:
+    """Each third-party module the protocol library imports is a manifest requirement."""
+    import ast
+    import sys
+
+    distribution = {"jwt": "pyjwt", "audioop": "audioop-lts"}
+    manifest = json.loads((COMPONENT / "manifest.json").read_text(encoding="utf-8"))
+    declared = {
+        re.split(r"[<>=!,]", req, maxsplit=1)[0].lower()
+        for req in manifest["requirements"]
+    }
+    imported: set[str] = set()
+    for path in (COMPONENT / "cloudsipua").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                imported.add(node.module.split(".")[0])
+    # audioop left the standard library in 3.13; audioop-lts brings it back.
+    third_party = {
+        name
+        for name in imported
+        if name == "audioop"
+        or (name not in sys.stdlib_module_names and name != "__future__")
+    }
+    assert third_party
+    missing = {distribution.get(name, name) for name in third_party} - declared
+    assert missing == set()
