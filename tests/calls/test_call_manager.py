@@ -140,7 +140,10 @@ async def test_codec_choice_for_incoming_calls(rig: Rig) -> None:
         NewRemoteCall(reply_id="gsm-call", call_id="gsm", codec=Codec.GSM)
     )
     assert answer is not None
-    assert rig.manager.get_call(answer.session_reference_id).codec is Codec.PCMA
+    # We send what the caller wants to receive, and ask to receive what we may answer with.
+    gsm_call = rig.manager.get_call(answer.session_reference_id)
+    assert gsm_call.codec is Codec.GSM
+    assert gsm_call.receive_codec is Codec.PCMA
 
 
 async def test_answering_twice_and_ending_twice_are_refused(rig: Rig) -> None:
@@ -205,9 +208,11 @@ async def test_duplicate_call_answered_only_refreshes(rig: Rig) -> None:
     await rig.manager.hang_up()
 
 
-async def test_placed_call_without_required_srtp_is_hung_up(rig: Rig) -> None:
-    """An answer without crypto to a call that requires SRTP is ended at once."""
-    rig.manager.settings = replace(rig.manager.settings, srtp_policy=SrtpPolicy.REQUIRE)
+async def test_placed_call_offering_srtp_without_a_confirmed_key_is_ended(
+    rig: Rig,
+) -> None:
+    """An answer without crypto to a placed call that offered SRTP ends it with a reason."""
+    rig.manager.settings = replace(rig.manager.settings, srtp_on_placed_calls=True)
     placed = await rig.manager.place_call("sip:door@example.com")
     assert placed.local_crypto is not None
     await rig.manager.handle_callback(
@@ -220,8 +225,25 @@ async def test_placed_call_without_required_srtp_is_hung_up(rig: Rig) -> None:
         )
     )
     await _until_ended(rig, placed.call_id)
-    assert placed.end_reason is EndReason.SRTP_REQUIRED
+    assert placed.end_reason is EndReason.SRTP_NOT_CONFIRMED
+    assert placed.sip_reason == "callAnswered confirmed no SRTP key"
     assert placed.codec is Codec.PCMU
+
+
+async def test_placed_calls_do_not_offer_srtp_by_default(rig: Rig) -> None:
+    """The documented callAnswered carries no key: placed calls are plain unless asked."""
+    placed = await rig.manager.place_call("sip:door@example.com")
+    assert placed.local_crypto is None
+    await rig.manager.hang_up(placed.call_id)
+
+
+async def test_required_srtp_refuses_plain_placed_calls(rig: Rig) -> None:
+    """With SRTP required and placed calls not offering it, placing is refused up front."""
+    rig.manager.settings = replace(rig.manager.settings, srtp_policy=SrtpPolicy.REQUIRE)
+    with pytest.raises(CallError) as err:
+        await rig.manager.place_call("sip:door@example.com")
+    assert err.value.key == "srtp_required_placed"
+    assert rig.manager.calls == []
 
 
 async def test_placing_needs_a_callback_url(rig: Rig) -> None:
@@ -257,7 +279,7 @@ async def test_orphan_hang_up_failure_is_logged(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A connected call we do not know is hung up; a refusal is only logged."""
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.DEBUG):
         await rig.manager.handle_callback(
             CallAnswered(session_reference_id=None, reply_id="bogus")
         )

@@ -148,23 +148,30 @@ async def test_oversize_is_413(post: Any, init_integration: MockConfigEntry) -> 
     assert calls_of(init_integration) == []
 
 
-async def test_replay_is_409_and_duplicate_is_idempotent(
+async def test_redelivery_is_idempotent_and_a_reused_token_is_refused(
     post: Any, init_integration: MockConfigEntry, callback_keys: KeyPair
 ) -> None:
-    """The same signed token twice is a replay; a redelivered call rings once with one id."""
+    """The same signed callback again gets the first answer; its token with another body is 409."""
     token = sign(callback_keys.private_pem)
     status, first = await post("newRemoteCall", NEW_CALL, authorization=token)
     assert status == 200
     call_id = json.loads(first)["sessionReferenceId"]
-    assert await post("newRemoteCall", NEW_CALL, authorization=token) == (
+    # A platform retrying after a lost response: byte for byte the same request.
+    assert await post("newRemoteCall", NEW_CALL, authorization=token) == (200, first)
+    other_body = {**NEW_CALL, "replyId": "reply-2"}
+    assert await post("newRemoteCall", other_body, authorization=token) == (
         409,
         b'{"error": "replayed"}',
     )
+    # Delivered again with a fresh signature: recognised by its replyId.
     status, again = await post("newRemoteCall", NEW_CALL)
     assert status == 200
     assert json.loads(again)["sessionReferenceId"] == call_id
     assert [call.call_id for call in calls_of(init_integration)] == [call_id]
-    assert init_integration.runtime_data.manager.counters["callbacks_duplicate"] == 1
+    counters = init_integration.runtime_data.manager.counters
+    assert counters["callbacks_duplicate"] == 1
+    assert counters["callbacks_redelivered"] == 1
+    assert init_integration.runtime_data.rejections.counts["replay"] == 1
 
 
 async def test_callbacks_for_unknown_calls_change_nothing(

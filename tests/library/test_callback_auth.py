@@ -28,6 +28,8 @@ BODY = b'{"replyId": "r"}'
 
 def _token(keys: KeyPair, **claims: Any) -> str:
     """Return an RS256 token signed with the key pair's private key."""
+    claims.setdefault("exp", int(time.time()) + 60)
+    claims = {key: value for key, value in claims.items() if value is not None}
     return jwt.encode(
         {"iss": "iotcomms", **claims}, keys.private_pem, algorithm="RS256"
     )
@@ -85,6 +87,31 @@ def test_time_claims_beyond_leeway_are_rejected(
     with pytest.raises(CallbackAuthenticationError):
         verifier.verify(_bearer(_token(rsa_keys, **shifted)), BODY)
     assert verifier.rejected == 1
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": None},
+        {"exp": 3600},
+        {"iat": 0, "exp": 3600},
+        {"iat": -3000, "exp": 60},
+        {"exp": "soon"},
+    ],
+)
+def test_tokens_need_a_bounded_expiry(
+    rsa_keys: KeyPair, claims: dict[str, Any]
+) -> None:
+    """No exp, or a lifetime past MAX_TOKEN_LIFETIME, is refused: it would outlive the replay cache."""
+    now = int(time.time())
+    shifted = {
+        key: now + value if isinstance(value, int) else value
+        for key, value in claims.items()
+    }
+    verifier = CallbackVerifier(rsa_keys.public_pem)
+    with pytest.raises(CallbackAuthenticationError):
+        verifier.verify(_bearer(_token(rsa_keys, **shifted)), BODY)
+    verifier.verify(_bearer(_token(rsa_keys, iat=now, exp=now + 600)), BODY)
 
 
 def test_time_claims_within_leeway_pass(rsa_keys: KeyPair) -> None:

@@ -31,6 +31,11 @@ from custom_components.cloud_sip_ua.cloudsipua import (
 from custom_components.cloud_sip_ua.cloudsipua.client import (
     CREDENTIAL_CHECK_REPLY_ID,
     MAX_RESPONSE_BYTES,
+    site_host_pattern,
+)
+from custom_components.cloud_sip_ua.cloudsipua.exceptions import (
+    CloudSipUaNotTheApiError,
+    UntrustedSiteError,
 )
 
 from .conftest import (
@@ -240,12 +245,73 @@ async def test_site_base_url_must_be_https_for_an_https_client(
 ) -> None:
     """A callback cannot steer our token onto plain HTTP when the API itself is https."""
     client, _ = _client(http_session, "https://api.example.com", rsa_keys)
-    with pytest.raises(InvalidRequestError) as err:
+    with pytest.raises(UntrustedSiteError):
         await client.hang_up(REPLY_ID, site_base_url="http://198.51.100.1")
-    assert err.value.field == "site_base_url"
+    with pytest.raises(UntrustedSiteError):
+        await client.hang_up(REPLY_ID, site_base_url="http://site.example.com")
     assert client.operation_url("hangupcalljwt", "https://site.example.com/x") == (
         f"https://site.example.com/x/mediaservice/{DOMAIN}/hangupcalljwt"
     )
+
+
+@pytest.mark.parametrize(
+    ("site", "allowed"),
+    [
+        ("https://site-a.example.com/x", True),
+        ("https://example.com", True),
+        ("https://EXAMPLE.com.", False),
+        ("https://attacker.test", False),
+        ("https://example.com.attacker.test", False),
+        ("https://attackerexample.com", False),
+        ("https://hybrid.customer.test:8443/api", True),
+        ("https://deep.sites.other.test", True),
+        ("https://sites.other.test", True),
+        ("https://other.test", False),
+        ("not a url", False),
+        ("ftp://example.com", False),
+    ],
+)
+async def test_site_allow_list(
+    http_session: aiohttp.ClientSession, rsa_keys: KeyPair, site: str, allowed: bool
+) -> None:
+    """A siteBaseUrl must be the API's own domain or on the allow-list before a token goes there."""
+    provider = PrivateKeyTokenProvider(rsa_keys.private_pem, DOMAIN)
+    client = CloudSipUaClient(
+        http_session,
+        DOMAIN,
+        provider,
+        base_url="https://api.example.com",
+        allowed_sites=["hybrid.customer.test", "*.sites.other.test"],
+    )
+    assert client.allowed_sites == (
+        "*.example.com",
+        "hybrid.customer.test",
+        "*.sites.other.test",
+    )
+    assert client.site_allowed(site) is allowed
+
+
+async def test_forged_site_receives_no_request(
+    http_session: aiohttp.ClientSession,
+    rsa_keys: KeyPair,
+    api_server: RecordingServer,
+    site_server: RecordingServer,
+) -> None:
+    """With an https API, a siteBaseUrl on another host never receives the bearer token."""
+    client, _ = _client(http_session, "https://api.example.com", rsa_keys)
+    with pytest.raises(UntrustedSiteError):
+        await client.hang_up(REPLY_ID, site_base_url=site_server.url)
+    assert site_server.requests == []
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "*", "https://x.test", "a/b", "x..test", "*.", "h:1"]
+)
+def test_allow_list_entries_are_host_names(bad: str) -> None:
+    """Only `host` and `*.domain` entries are accepted."""
+    with pytest.raises(InvalidRequestError):
+        site_host_pattern(bad)
+    assert site_host_pattern(" *.Sites.Test. ") == "*.sites.test"
 
 
 async def test_default_base_url_is_the_regional_host(
@@ -478,29 +544,59 @@ async def test_server_closing_the_connection_is_not_retried(rsa_keys: KeyPair) -
 
 
 @pytest.mark.parametrize(
-    ("status", "body"),
+    "body", [{"success": True}, {"success": False, "reason": "Unknown replyId"}]
+)
+async def test_validate_credentials_passes_on_the_apis_own_answer(
+    http_session: aiohttp.ClientSession,
+    api_server: RecordingServer,
+    rsa_keys: KeyPair,
+    body: Any,
+) -> None:
+    """A 2xx JSON answer with a boolean `success` proves the API; the probe uses a fake reply id."""
+    client, _ = _client(http_session, api_server.url, rsa_keys)
+    api_server.answer(200, body)
+    await client.validate_credentials()
+    [request] = api_server.requests
+    assert request.path == f"/mediaservice/{DOMAIN}/hangupcalljwt"
+    assert request.json() == {"replyId": CREDENTIAL_CHECK_REPLY_ID}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reached"),
     [
-        (200, {"success": True}),
-        (200, {"success": False, "reason": "Unknown replyId"}),
-        (404, {"message": "not found"}),
-        (500, b"boom"),
-        (200, b"not json"),
+        (404, {"message": "not found"}, "application/octet-stream"),
+        (404, b"<html>Home Assistant</html>", "application/octet-stream"),
+        (200, b"not json", "application/octet-stream"),
+        (200, {"ok": True}, "application/octet-stream without 'success'"),
+        (302, b"", "application/octet-stream"),
     ],
 )
-async def test_validate_credentials_passes_unless_auth_fails(
+async def test_validate_credentials_refuses_what_is_not_the_api(
     http_session: aiohttp.ClientSession,
     api_server: RecordingServer,
     rsa_keys: KeyPair,
     status: int,
     body: Any,
+    reached: str,
 ) -> None:
-    """Any answer other than 401/403 proves the credentials; the probe uses a fake reply id."""
+    """Another service (a 404 page, HTML, other JSON) is named, never taken for the API."""
     client, _ = _client(http_session, api_server.url, rsa_keys)
     api_server.answer(status, body)
-    await client.validate_credentials()
-    [request] = api_server.requests
-    assert request.path == f"/mediaservice/{DOMAIN}/hangupcalljwt"
-    assert request.json() == {"replyId": CREDENTIAL_CHECK_REPLY_ID}
+    with pytest.raises(CloudSipUaNotTheApiError) as err:
+        await client.validate_credentials()
+    assert err.value.status == status
+    assert err.value.content_type == reached
+
+
+async def test_validate_credentials_reports_a_failing_service(
+    http_session: aiohttp.ClientSession, api_server: RecordingServer, rsa_keys: KeyPair
+) -> None:
+    """A 5xx is the service failing, not a wrong URL."""
+    client, _ = _client(http_session, api_server.url, rsa_keys)
+    api_server.answer(500, b"boom")
+    with pytest.raises(CloudSipUaResponseError) as err:
+        await client.validate_credentials()
+    assert not isinstance(err.value, CloudSipUaNotTheApiError)
 
 
 @pytest.mark.parametrize("status", [401, 403])

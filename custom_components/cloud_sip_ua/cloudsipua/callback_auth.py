@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 import hashlib
 import logging
+import time
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -23,6 +24,9 @@ _LOGGER = logging.getLogger(__name__)
 # A signed token is a few hundred bytes; refusing giants early saves CPU on hostile input.
 MAX_TOKEN_LENGTH = 16 * 1024
 _ALGORITHMS = ["RS256"]
+# A callback is signed when it is sent: a token valid for longer than this could be replayed
+# for longer than the replay cache remembers it.
+MAX_TOKEN_LIFETIME = 600
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -83,7 +87,10 @@ class CallbackVerifier:
         token = token.strip()
         if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
             raise CallbackAuthenticationError("Callback signature is malformed")
-        options: Options = {"verify_aud": self._audience is not None}
+        options: Options = {
+            "verify_aud": self._audience is not None,
+            "require": ["exp"],
+        }
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -99,7 +106,19 @@ class CallbackVerifier:
             raise CallbackAuthenticationError(
                 "Callback signature is not valid"
             ) from None
+        if not _lifetime_is_bounded(claims):
+            _LOGGER.debug("Callback signature rejected: lifetime is not bounded")
+            raise CallbackAuthenticationError("Callback signature is not valid")
         return claims
+
+
+def _lifetime_is_bounded(claims: Mapping[str, Any]) -> bool:
+    """Return True if the token expires at most MAX_TOKEN_LIFETIME after it was issued (or now)."""
+    expires = claims.get("exp")
+    issued = claims.get("iat", time.time())
+    if not isinstance(expires, (int, float)) or not isinstance(issued, (int, float)):
+        return False
+    return expires - min(issued, time.time()) <= MAX_TOKEN_LIFETIME
 
 
 def _check_body_digest(claims: Mapping[str, Any], body: bytes) -> None:

@@ -40,6 +40,8 @@ class CallEventType(StrEnum):
     FAILED = "failed"
     REMOTE_RINGING = "remote_ringing"
     DTMF = "dtmf"
+    # The cloud never acknowledged our hang-up after every retry: the call may still be up there.
+    HANG_UP_FAILED = "hang_up_failed"
 
 
 class EndReason(StrEnum):
@@ -53,6 +55,10 @@ class EndReason(StrEnum):
     NO_MEDIA = "no_media"
     FAILED = "failed"
     SRTP_REQUIRED = "srtp_required"
+    # We offered SRTP on a placed call and callAnswered did not confirm a key.
+    SRTP_NOT_CONFIRMED = "srtp_not_confirmed"
+    # Applying a callback to the call failed (for example a codec we cannot use).
+    ERROR = "error"
     SHUTDOWN = "shutdown"
 
 
@@ -64,6 +70,9 @@ class Call:
     direction: CallDirection
     state: CallState
     codec: Codec
+    # What we asked the remote side to send us (answer and place requests); `codec` is what we
+    # send, which is what the remote side said it wants to receive.
+    receive_codec: Codec | None = None
     remote_party: str | None = None
     destination: str | None = None
     started_at: float = 0.0
@@ -82,6 +91,8 @@ class Call:
     local_crypto: CryptoEntry | None = field(default=None, repr=False)
     media: MediaSession | None = field(default=None, repr=False)
     hangup_requested: bool = False
+    # answerremotecalljwt was sent: only then may a callAnswered connect an incoming call.
+    answer_sent: bool = False
 
     @property
     def active(self) -> bool:

@@ -97,3 +97,27 @@ class CallbackParseError(CloudSipUaError):
 
 class CallbackAuthenticationError(CloudSipUaError):
     """A callback did not carry a valid signature."""
+
+
+class CloudSipUaNotTheApiError(CloudSipUaResponseError):
+    """The API base URL answered, but not as the Cloud SIP UA API does (HTML, 404, other JSON)."""
+
+    def __init__(self, status: int, content_type: str) -> None:
+        """Keep what was reached, for a message the user can act on."""
+        self.content_type = _clip(content_type) or "no content type"
+        super().__init__(
+            f"The URL is not the Cloud SIP UA API ({self.content_type})", status=status
+        )
+
+
+class UntrustedSiteError(CloudSipUaError):
+    """A siteBaseUrl names a host our credentials must not be sent to."""
+
+
+class CallbackRefusedError(CloudSipUaError):
+    """A well-formed callback that must not be applied; reason is a stable key."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        """Keep the stable reason next to the message."""
+        self.reason = reason
+        super().__init__(message)
