@@ -96,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="send numbers where strings are documented, like the vendor's samples",
     )
     parser.add_argument(
+        "--vendor-samples",
+        action="store_true",
+        help="send the vendor's own callback samples verbatim (but replyId and media address)",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -183,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         media_host=args.media_host,
         media_port_range=args.media_ports,
         quirks=args.quirks,
+        vendor_samples=args.vendor_samples,
         state_dir=args.state_dir,
     )
     try:

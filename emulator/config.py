@@ -24,6 +24,8 @@ class EmulatorConfig:
     media_host: str = "127.0.0.1"
     media_port_range: tuple[int, int] = (40000, 40999)
     quirks: bool = False
+    # Send the vendor's own callback samples (emulator/vendor_samples) instead of our bodies.
+    vendor_samples: bool = False
     state_dir: Path | None = None
     # API JWT checks: the platform's claim rules are not published, so these are settings.
     api_jwt_require_exp: bool = True

@@ -30,6 +30,7 @@ from .fields import Refusal
 from .remote_party import AudioSource, RemoteParty
 from .reply_ids import ReplyIdError, ReplyIdIssuer, ReplyStep
 from .signing import CallbackSigner
+from .vendor_samples import as_vendor_sample
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -431,8 +432,8 @@ class Emulator:
             party = self._new_party(codec, source, payload_type)
             playable = True
         except MediaError:
-            # The remote party cannot speak this codec (GSM without a GSM build): it will
-            # refuse the INVITE with 488, so a PCMA party stands in to keep the call's records.
+            # The remote party cannot set up media for this codec: it will refuse the
+            # INVITE with 488, so a PCMA party stands in to keep the call's records.
             party = self._new_party(Codec.PCMA, source, payload_type)
             playable = False
         call = EmulatedCall(
@@ -661,8 +662,11 @@ class Emulator:
     ) -> CallbackRecord:
         """Send one callback of a call after the ones before it; build the body at send time."""
         async with call.callback_lock:
+            body = build()
+            if self.config.vendor_samples:
+                body = as_vendor_sample(name, body)
             record = await self.sender.send(
-                name, call.callback_base_url, build(), call.call_id
+                name, call.callback_base_url, body, call.call_id
             )
         call.note(f"callback {name}: {record.status or record.error or 'dropped'}")
         return record

@@ -25,7 +25,7 @@ from custom_components.cloud_sip_ua.cloudsipua import (
     parse_callback_bytes,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent.parent / "emulator" / "vendor_samples"
 REPLY_ID = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJkb21..."
 
 

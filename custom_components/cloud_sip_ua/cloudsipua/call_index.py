@@ -111,31 +111,27 @@ class CallIndex:
         """Return the identifier of `kind` a live call is known by."""
         return self._keys_of.get(call_id, {}).get(kind)
 
-    def find(self, ids: Ids) -> Match | None:
+    def find(self, ids: Ids, *, live: bool = True, ended: bool = True) -> Match | None:
         """Return the call the identifiers name, trying kinds in LOOKUP_ORDER."""
         for kind in LOOKUP_ORDER:
             for value in ids.get(kind, ()):
                 key = (kind, value)
-                if (call_id := self._live.get(key)) is not None:
+                if live and (call_id := self._live.get(key)) is not None:
                     return Match(call_id, live=True, kind=kind)
-                if (call_id := self._recent.get(key)) is not None:
+                if ended and (call_id := self._recent.get(key)) is not None:
                     return Match(call_id, live=False, kind=kind)
         return None
 
     def conflicts(self, call_id: str, ids: Ids) -> bool:
-        """Return True if the call is known by another identifier of a kind the ids carry.
+        """Return True if the callback names another SIP Call-ID than the call is known by.
 
-        Our reference is left out: a number like the samples' 20000 is not ours, but says
-        nothing about which call it is.
+        Only the SIP Call-ID names one call for sure. Our reference may be the platform's own
+        number (the samples' 20000), and the vendor's samples show a different traceId in
+        callAnswered than in newRemoteCall for what must be one call: neither rules a call out.
         """
-        known = self._keys_of.get(call_id, {})
-        for kind, values in ids.items():
-            if kind is IdKind.REFERENCE or kind not in known:
-                continue
-            values = tuple(values)
-            if values and known[kind] not in values:
-                return True
-        return False
+        known = self._keys_of.get(call_id, {}).get(IdKind.SIP_CALL_ID)
+        values = tuple(ids.get(IdKind.SIP_CALL_ID, ()))
+        return known is not None and bool(values) and known not in values
 
     def retire(self, call_id: str) -> None:
         """Move an ended call's identifiers to the bounded history."""

@@ -226,37 +226,47 @@ class CallManager:
     def _correlate(
         self, kind: str, ids: Ids, waiting: Callable[[Call], bool]
     ) -> Match | None:
-        """Find the call a callback belongs to.
+        """Find the call a callback belongs to, in this order.
 
-        In order: an identifier a live or recently ended call is known by (our
-        sessionReferenceId, the SIP Call-ID, traceId, connectionId, sessionId); else the one
-        call waiting for this kind of callback, when exactly one is and none of its known
-        identifiers contradicts the callback's.
+        1. Our sessionReferenceId (any JSON form): we made it, so it names one call for sure,
+           live or recently ended.
+        2. Another identifier a live call is known by: SIP Call-ID, traceId, connectionId,
+           sessionId (learned from the call's earlier callbacks).
+        3. The one call waiting for this kind of callback, when exactly one is and the callback
+           names no other SIP Call-ID than the call's.
+        4. Another identifier a recently ended call was known by: a late callback.
+        Identifiers come before ended calls' because the platform may reuse them (its own
+        samples send the same ids for every call).
         """
-        if (match := self._index.find(ids)) is not None:
+        references: Ids = {IdKind.REFERENCE: ids.get(IdKind.REFERENCE, ())}
+        others: Ids = {k: v for k, v in ids.items() if k is not IdKind.REFERENCE}
+        if (match := self._index.find(references)) is not None:
+            return match
+        if (match := self._index.find(others, ended=False)) is not None:
             return match
         candidates = [
             call
             for call in self._calls.values()
             if waiting(call) and not self._index.conflicts(call.call_id, ids)
         ]
-        if len(candidates) != 1:
-            if candidates:
-                self._log_once(
-                    "callbacks_ambiguous",
-                    "%s names no known call and %d calls could own it: ignored",
-                    kind,
-                    len(candidates),
-                )
+        if len(candidates) > 1:
+            self._log_once(
+                "callbacks_ambiguous",
+                "%s names no known call and %d calls could own it: ignored",
+                kind,
+                len(candidates),
+            )
             return None
-        call = candidates[0]
-        self._log_once(
-            f"matched_by_elimination_{kind}",
-            "%s carried no known identifier; matched to call %s, the only one waiting for it",
-            kind,
-            call.call_id,
-        )
-        return Match(call.call_id, live=True, kind=IdKind.REFERENCE)
+        if candidates:
+            call = candidates[0]
+            self._log_once(
+                f"matched_by_elimination_{kind}",
+                "%s carried no known identifier; matched to call %s, the only one waiting for it",
+                kind,
+                call.call_id,
+            )
+            return Match(call.call_id, live=True, kind=IdKind.REFERENCE)
+        return self._index.find(others, live=False)
 
     def _live(self, match: Match | None) -> Call | None:
         """Return the live call a match names."""
@@ -424,18 +434,18 @@ class CallManager:
         media = call.media
         if media is None:
             return EndReason.ERROR
-        if call.direction is CallDirection.OUTGOING:
-            if callback.codec is not None and callback.codec is not call.codec:
-                media.set_codec(callback.codec)
-                call.codec = callback.codec
-            if call.local_crypto is not None:
-                answered = _matching_crypto(call.local_crypto, callback.crypto)
-                if answered is None:
-                    # Plain RTP to a callee that took our key would be silence both ways.
-                    call.sip_reason = "callAnswered confirmed no SRTP key"
-                    return EndReason.SRTP_NOT_CONFIRMED
-                media.enable_srtp(local=call.local_crypto, remote=answered)
-                call.srtp = True
+        # callAnswered's codec is what the remote side wants to receive, in both directions.
+        if callback.codec is not None and callback.codec is not call.codec:
+            media.set_codec(callback.codec)
+            call.codec = callback.codec
+        if call.direction is CallDirection.OUTGOING and call.local_crypto is not None:
+            answered = _matching_crypto(call.local_crypto, callback.crypto)
+            if answered is None:
+                # Plain RTP to a callee that took our key would be silence both ways.
+                call.sip_reason = "callAnswered confirmed no SRTP key"
+                return EndReason.SRTP_NOT_CONFIRMED
+            media.enable_srtp(local=call.local_crypto, remote=answered)
+            call.srtp = True
         if call.remote_rtp is not None:
             media.set_remote(*call.remote_rtp)
         return None
