@@ -87,14 +87,25 @@ class _Counter(asyncio.DatagramProtocol):
         self.count += 1
 
 
+def _advertise(session: MediaSession, address: tuple[str, int]) -> None:
+    """Tell a session the sender's address, as an answer names the remote party."""
+    session.set_remote(*address)
+
+
 async def _blast(
-    packets: list[bytes], target: tuple[str, int], received: Callable[[], int]
+    packets: list[bytes],
+    target: tuple[str, int],
+    received: Callable[[], int],
+    on_bound: Callable[[tuple[str, int]], None] | None = None,
 ) -> float:
     """Send packets over loopback in bursts the socket buffer holds; return us per packet."""
+    # `on_bound` learns the sender's address first: a session must be told whom to accept.
     loop = asyncio.get_running_loop()
     sender, _ = await loop.create_datagram_endpoint(
         asyncio.DatagramProtocol, local_addr=(HOST, 0)
     )
+    if on_bound is not None:
+        on_bound(sender.get_extra_info("sockname")[:2])
     start_count = received()
     start = time.perf_counter()
     for offset in range(0, len(packets), 100):
@@ -126,8 +137,6 @@ async def receive_path() -> dict[str, float]:
             codec=Codec.PCMA, bind_host=HOST, port_range=PORTS, inactivity_timeout=None
         )
         await session.start()
-        # Nothing is accepted before a remote is advertised; the sender's port is then latched.
-        session.set_remote(HOST, 9)
         packets = plain
         if secure:
             theirs, ours = generate_crypto(), generate_crypto()
@@ -137,8 +146,12 @@ async def receive_path() -> dict[str, float]:
         def accepted(session: MediaSession = session) -> int:
             return session._stats.packets_received  # noqa: SLF001  # cheap, unlike .stats
 
+        # Only the advertised address is accepted: advertise the sender, as an answer would.
         results[f"ours {label}: socket receive (incl. send)"] = await _blast(
-            packets, (HOST, session.local_port), accepted
+            packets,
+            (HOST, session.local_port),
+            accepted,
+            partial(_advertise, session),
         )
         await session.close()
         # Pure processing: parse, SRTP, stats, jitter buffer put, decode; one playout per packet.
@@ -199,8 +212,13 @@ async def send_path() -> dict[str, float]:
         partial(sink.sendto, packet, target), 5000
     )
     for label, secure in (("plain", False), ("SRTP", True)):
+        # Sending before the sink spoke (as the far end does): the cost of the send path.
         session = MediaSession(
-            codec=Codec.PCMA, bind_host=HOST, port_range=PORTS, inactivity_timeout=None
+            codec=Codec.PCMA,
+            bind_host=HOST,
+            port_range=PORTS,
+            inactivity_timeout=None,
+            wait_for_remote=False,
         )
         await session.start()
         session.set_remote(*target)
@@ -249,8 +267,12 @@ async def _run_sessions(
         a = MediaSession(
             codec=Codec.PCMA, bind_host=HOST, port_range=PORTS, inactivity_timeout=None
         )
-        b = MediaSession(
-            codec=Codec.PCMU, bind_host=HOST, port_range=PORTS, inactivity_timeout=None
+        b = MediaSession(  # the far end, which speaks first
+            codec=Codec.PCMU,
+            bind_host=HOST,
+            port_range=PORTS,
+            inactivity_timeout=None,
+            wait_for_remote=False,
         )
         await a.start()
         await b.start()

@@ -42,6 +42,7 @@ def _post_handler(emulator: Emulator, operation: str) -> Handler:
 
     async def handle(request: web.Request) -> web.StreamResponse:
         """Check faults, domain, token and body, then let the emulator act."""
+        emulator.api_requests[operation] += 1
         faults = emulator.faults
         if faults.api_delay > 0 and faults.api_matches(operation):
             await asyncio.sleep(faults.api_delay)

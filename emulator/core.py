@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Coroutine
 import logging
 from pathlib import Path
@@ -61,6 +62,8 @@ class Emulator:
         self.config = config
         self.faults = Faults()
         self.placed_call_policy: PlacedCallPolicy = "manual"
+        # Requests each API operation received, whatever came of them.
+        self.api_requests: Counter[str] = Counter()
         self.placed_call_delay = 0.0
         self.placed_call_reject_status = 486
         self.placed_call_reject_reason = "Busy Here"

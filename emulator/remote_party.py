@@ -54,6 +54,9 @@ class RemoteParty:
             # longer than that, so the party watches from the moment media is connected.
             inactivity_timeout=None,
             on_dtmf=self._on_dtmf,
+            # The far end speaks first, as the service's media server does: Home Assistant
+            # sends nothing until packets from the address it was given arrived.
+            wait_for_remote=False,
         )
         self._inactivity_timeout = inactivity_timeout
         self._on_inactive = on_inactive

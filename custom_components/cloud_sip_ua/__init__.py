@@ -23,7 +23,10 @@ from .cloudsipua.client import CloudSipUaClient
 from .cloudsipua.exceptions import (
     CloudSipUaAuthenticationError,
     CloudSipUaConnectionError,
+    CloudSipUaNotTheApiError,
+    CloudSipUaResponseError,
     CredentialsError,
+    InvalidRequestError,
 )
 from .const import (
     CONF_API_BASE_URL,
@@ -35,8 +38,10 @@ from .const import (
 from .data import (
     CloudSipUaConfigEntry,
     CloudSipUaData,
+    allowed_sites_option,
     call_settings_from_options,
     media_address_option,
+    media_factory_from_options,
     token_provider_from_data,
 )
 from .intercom import async_setup_intercom, async_setup_intercom_services
@@ -72,17 +77,27 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -> bool:
     """Check the credentials, then start receiving callbacks and handling calls."""
     try:
-        tokens = token_provider_from_data(entry.data)
-        verifier = CallbackVerifier(entry.data.get(CONF_CALLBACK_PUBLIC_KEY) or None)
+        # Loading an RSA key validates it: 50-300 ms of CPU, so never on the event loop.
+        tokens = await hass.async_add_executor_job(token_provider_from_data, entry.data)
+        verifier = await hass.async_add_executor_job(
+            CallbackVerifier, entry.data.get(CONF_CALLBACK_PUBLIC_KEY) or None
+        )
     except CredentialsError as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN, translation_key="invalid_key"
+        ) from err
+    try:
+        allowed_sites = allowed_sites_option(entry.options)
+    except InvalidRequestError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN, translation_key="invalid_allowed_sites"
         ) from err
     client = CloudSipUaClient(
         async_get_clientsession(hass),
         entry.data[CONF_DOMAIN],
         tokens,
         base_url=entry.data.get(CONF_API_BASE_URL) or None,
+        allowed_sites=allowed_sites,
     )
     try:
         await client.validate_credentials()
@@ -90,7 +105,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="auth_failed"
         ) from err
-    except CloudSipUaConnectionError as err:
+    except CloudSipUaNotTheApiError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="not_the_api",
+            translation_placeholders={
+                "reached": f"HTTP {err.status}, {err.content_type}"
+            },
+        ) from err
+    except (CloudSipUaConnectionError, CloudSipUaResponseError) as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN, translation_key="cannot_connect"
         ) from err
@@ -104,6 +127,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -
         client,
         call_settings_from_options(
             entry.options, media_address=media_address, callback_url=callback_url
+        ),
+        media_factory=media_factory_from_options(
+            entry.options, media_address=media_address
         ),
     )
     leftovers = LeftoverCalls(hass, entry.entry_id)

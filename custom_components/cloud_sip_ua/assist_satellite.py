@@ -18,6 +18,9 @@ from homeassistant.components.assist_satellite import (
     AssistSatelliteEntityDescription,
     AssistSatelliteEntityFeature,
 )
+from homeassistant.components.assist_satellite.connection_test import (
+    CONNECTION_TEST_URL_BASE,
+)
 from homeassistant.const import Platform
 from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -30,7 +33,7 @@ from .cloudsipua.calls import CallDirection, CallEvent, CallEventType
 from .cloudsipua.exceptions import CloudSipUaError
 from .cloudsipua.media.session import MediaSession
 from .const import DOMAIN
-from .data import CloudSipUaConfigEntry
+from .data import CloudSipUaConfigEntry, assist_enabled
 from .entity import CloudSipUaEntity
 from .errors import translate_errors
 
@@ -39,6 +42,8 @@ _LOGGER = logging.getLogger(__name__)
 PARALLEL_UPDATES = 0
 
 ASSIST = AssistSatelliteEntityDescription(key="assist", translation_key="assist")
+# Unique id suffixes of the entities that exist only with Assist on calls.
+ASSIST_ENTITY_KEYS = ("assist", "pipeline", "vad_sensitivity", "assist_answers")
 # How replies are named between the pipeline events and the session: the TTS stream's token.
 TTS_STREAM_PREFIX = "tts-stream:"
 _CALL_RATES = (8000, 16000, 48000)
@@ -49,8 +54,28 @@ async def async_setup_entry(
     entry: CloudSipUaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the device's Assist satellite."""
+    """Add the device's Assist satellite when the options turn Assist on calls on.
+
+    Not before: Home Assistant's frontend replaces the last step of the config flow (the one that
+    shows the callback URL) with its voice satellite wizard when the new device has a satellite,
+    and that wizard (wake words, a test announcement) does not fit a satellite that lives in calls.
+    """
+    if not assist_enabled(entry.options):
+        _async_forget_assist_entities(hass, entry)
+        return
     async_add_entities([CallAssistSatellite(entry, ASSIST)])
+
+
+@callback
+def _async_forget_assist_entities(
+    hass: HomeAssistant, entry: CloudSipUaConfigEntry
+) -> None:
+    """Remove what Assist on calls left in the entity registry, so nothing stays unavailable."""
+    registry = er.async_get(hass)
+    prefix = f"{entry.unique_id}-"
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if entity.unique_id.removeprefix(prefix) in ASSIST_ENTITY_KEYS:
+            registry.async_remove(entity.entity_id)
 
 
 class CallAssistSatellite(CloudSipUaEntity, AssistSatelliteEntity):
@@ -276,6 +301,14 @@ class CallAssistSatellite(CloudSipUaEntity, AssistSatelliteEntity):
 
     async def async_announce(self, announcement: AssistSatelliteAnnouncement) -> None:
         """Play the announcement into the connected call and wait until it has been heard."""
+        if (
+            announcement.original_media_id.startswith(CONNECTION_TEST_URL_BASE)
+            and self._manager.current_call is None
+        ):
+            # The voice wizard's connection test runs in a task nobody awaits: an error would
+            # only be logged as never retrieved. Without a call the test times out instead.
+            _LOGGER.debug("No call to play the connection test into")
+            return
         async with translate_errors(self.hass, self._entry):
             media = self._manager.media_of()
         await self._async_play_announcement(media, announcement)

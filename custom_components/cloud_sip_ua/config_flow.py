@@ -9,11 +9,13 @@ from typing import Any
 
 import probatio
 
+from homeassistant.components.network import async_get_source_ip
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
+from homeassistant.const import CONF_NAME
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -37,6 +39,7 @@ from .cloudsipua.exceptions import (
     CloudSipUaAuthenticationError,
     CloudSipUaConnectionError,
     CloudSipUaError,
+    CloudSipUaNotTheApiError,
     InvalidPrivateKeyError,
     InvalidPublicKeyError,
     InvalidRequestError,
@@ -47,7 +50,10 @@ from .cloudsipua.validation import validate_domain
 from .const import (
     AUTH_PRIVATE_KEY,
     AUTH_TOKEN,
+    CONF_ALLOW_PRIVATE_MEDIA,
+    CONF_ALLOWED_SITES,
     CONF_API_BASE_URL,
+    CONF_ASSIST,
     CONF_AUDIENCE,
     CONF_AUTH_TYPE,
     CONF_CALLBACK_PUBLIC_KEY,
@@ -58,6 +64,7 @@ from .const import (
     CONF_KEY_ID,
     CONF_LISTEN_FORMAT,
     CONF_MEDIA_ADDRESS,
+    CONF_PLACE_CALLS_ADMIN_ONLY,
     CONF_PRIVATE_KEY,
     CONF_RECORD_ALL_CALLS,
     CONF_RECORDING_RETENTION_COUNT,
@@ -67,12 +74,15 @@ from .const import (
     CONF_RTP_PORT_MIN,
     CONF_SECOND_CALL,
     CONF_SOURCE_USER,
+    CONF_SRTP_PLACED_CALLS,
     CONF_SRTP_POLICY,
     CONF_TOKEN,
     CONF_WEBHOOK_ID,
+    DEFAULT_ASSIST,
     DEFAULT_CODEC,
     DEFAULT_DTMF_PAYLOAD_TYPE,
     DEFAULT_LISTEN_FORMAT,
+    DEFAULT_PLACE_CALLS_ADMIN_ONLY,
     DEFAULT_RECORD_ALL_CALLS,
     DEFAULT_RECORDING_RETENTION_COUNT,
     DEFAULT_RECORDING_RETENTION_DAYS,
@@ -80,11 +90,18 @@ from .const import (
     DEFAULT_RTP_PORT_MAX,
     DEFAULT_RTP_PORT_MIN,
     DEFAULT_SECOND_CALL,
+    DEFAULT_SRTP_PLACED_CALLS,
     DEFAULT_SRTP_POLICY,
     DOMAIN,
     SECTION_ADVANCED,
 )
-from .data import token_provider_from_data
+from .data import (
+    allow_private_media,
+    allowed_sites_option,
+    device_name,
+    media_address_option,
+    token_provider_from_data,
+)
 
 _PEM = TextSelector(TextSelectorConfig(multiline=True))
 _SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -98,6 +115,7 @@ _ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
     (InvalidPublicKeyError, CONF_CALLBACK_PUBLIC_KEY, "invalid_public_key"),
     (InvalidRequestError, "base", "invalid_input"),
     (CloudSipUaAuthenticationError, "base", "invalid_auth"),
+    (CloudSipUaNotTheApiError, "base", "not_the_api"),
     (CloudSipUaConnectionError, "base", "cannot_connect"),
     (CloudSipUaError, "base", "unknown"),
 )
@@ -108,6 +126,7 @@ def _credentials_schema(auth_type: str, *, with_domain: bool) -> probatio.Schema
     fields: dict[Any, Any] = {}
     if with_domain:
         fields[probatio.Required(CONF_DOMAIN)] = str
+        fields[probatio.Optional(CONF_NAME)] = str
     if auth_type == AUTH_PRIVATE_KEY:
         fields[probatio.Required(CONF_PRIVATE_KEY)] = _PEM
     else:
@@ -137,15 +156,23 @@ def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _async_validate(hass: Any, data: dict[str, Any]) -> dict[str, str]:
-    """Check the domain and keys locally, then with one harmless authenticated request."""
+async def _async_validate(
+    hass: Any, data: dict[str, Any], placeholders: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Check the domain and keys locally, then with one harmless authenticated request.
+
+    `placeholders` gets `reached`: what answered at the API base URL, for the error text.
+    """
     try:
         data[CONF_DOMAIN] = validate_domain(data[CONF_DOMAIN])
     except InvalidRequestError:
         return {CONF_DOMAIN: "invalid_domain"}
     try:
-        tokens = token_provider_from_data(data)
-        CallbackVerifier(data.get(CONF_CALLBACK_PUBLIC_KEY))
+        # Loading an RSA key validates it: 50-300 ms of CPU that must not block the loop.
+        tokens = await hass.async_add_executor_job(token_provider_from_data, data)
+        await hass.async_add_executor_job(
+            CallbackVerifier, data.get(CONF_CALLBACK_PUBLIC_KEY)
+        )
         client = CloudSipUaClient(
             async_get_clientsession(hass),
             data[CONF_DOMAIN],
@@ -155,6 +182,8 @@ async def _async_validate(hass: Any, data: dict[str, Any]) -> dict[str, str]:
         await client.validate_credentials()
     except CloudSipUaError as err:
         field, key = next((f, k) for cls, f, k in _ERRORS if isinstance(err, cls))
+        if placeholders is not None and isinstance(err, CloudSipUaNotTheApiError):
+            placeholders["reached"] = f"HTTP {err.status}, {err.content_type}"
         return {field: key}
     return {}
 
@@ -201,14 +230,16 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Validate the form and create the entry."""
         errors: dict[str, str] = {}
+        placeholders = {"reached": ""}
         if user_input is not None:
             data = _flatten(user_input) | {CONF_AUTH_TYPE: self._auth_type}
-            if not (errors := await _async_validate(self.hass, data)):
+            if not (errors := await _async_validate(self.hass, data, placeholders)):
                 await self.async_set_unique_id(data[CONF_DOMAIN])
                 self._abort_if_unique_id_configured()
                 data[CONF_WEBHOOK_ID] = secrets.token_hex(32)
+                data[CONF_NAME] = device_name(data)
                 return self.async_create_entry(
-                    title=data[CONF_DOMAIN],
+                    title=data[CONF_NAME],
                     data=data,
                     description_placeholders={
                         "callback_url": async_callback_base_url(
@@ -220,6 +251,7 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            description_placeholders=placeholders,
             errors=errors,
         )
 
@@ -237,9 +269,10 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
         auth_type = entry.data.get(CONF_AUTH_TYPE, AUTH_PRIVATE_KEY)
         secret_field = CONF_PRIVATE_KEY if auth_type == AUTH_PRIVATE_KEY else CONF_TOKEN
         errors: dict[str, str] = {}
+        placeholders = {"domain": entry.data[CONF_DOMAIN], "reached": ""}
         if user_input is not None:
             data = {**entry.data, **_flatten(user_input)}
-            if not (errors := await _async_validate(self.hass, data)):
+            if not (errors := await _async_validate(self.hass, data, placeholders)):
                 return self.async_update_reload_and_abort(
                     entry, data_updates={secret_field: data[secret_field]}
                 )
@@ -252,7 +285,7 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
                     else _SECRET
                 }
             ),
-            description_placeholders={"domain": entry.data[CONF_DOMAIN]},
+            description_placeholders=placeholders,
             errors=errors,
         )
 
@@ -263,12 +296,13 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         auth_type = entry.data.get(CONF_AUTH_TYPE, AUTH_PRIVATE_KEY)
         errors: dict[str, str] = {}
+        placeholders = {"reached": ""}
         if user_input is not None:
-            keep = {CONF_DOMAIN, CONF_AUTH_TYPE, CONF_WEBHOOK_ID}
+            keep = {CONF_DOMAIN, CONF_NAME, CONF_AUTH_TYPE, CONF_WEBHOOK_ID}
             data = {k: v for k, v in entry.data.items() if k in keep} | _flatten(
                 user_input
             )
-            if not (errors := await _async_validate(self.hass, data)):
+            if not (errors := await _async_validate(self.hass, data, placeholders)):
                 return self.async_update_reload_and_abort(entry, data=data)
         schema = _credentials_schema(auth_type, with_domain=False)
         suggested = user_input or {
@@ -284,7 +318,13 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
-            description_placeholders={"domain": entry.data[CONF_DOMAIN]},
+            description_placeholders={
+                **placeholders,
+                "domain": entry.data[CONF_DOMAIN],
+                "callback_url": async_callback_base_url(
+                    self.hass, entry.data[CONF_WEBHOOK_ID]
+                ),
+            },
             errors=errors,
         )
 
@@ -302,16 +342,43 @@ class CloudSipUaOptionsFlow(OptionsFlowWithReload):
                 errors[CONF_RTP_PORT_MAX] = "port_range"
             elif not _is_ip(user_input.get(CONF_MEDIA_ADDRESS)):
                 errors[CONF_MEDIA_ADDRESS] = "invalid_media_address"
+            elif not _are_site_patterns(user_input.get(CONF_ALLOWED_SITES)):
+                errors[CONF_ALLOWED_SITES] = "invalid_allowed_sites"
             else:
                 return self.async_create_entry(data=user_input)
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
                 _OPTIONS_SCHEMA,
-                user_input or {**_OPTION_DEFAULTS, **self.config_entry.options},
+                user_input or await self._async_current_options(),
             ),
+            # Where an admin finds the callback URL again after the setup dialog is gone.
+            description_placeholders={
+                "callback_url": async_callback_base_url(
+                    self.hass, self.config_entry.data[CONF_WEBHOOK_ID]
+                )
+            },
             errors=errors,
         )
+
+    async def _async_current_options(self) -> dict[str, Any]:
+        """Return the saved options over the defaults; the media policy's follows the address."""
+        options = {**_OPTION_DEFAULTS, **self.config_entry.options}
+        if CONF_ALLOW_PRIVATE_MEDIA not in options:
+            address = media_address_option(options) or await async_get_source_ip(
+                self.hass
+            )
+            options[CONF_ALLOW_PRIVATE_MEDIA] = allow_private_media(options, address)
+        return options
+
+
+def _are_site_patterns(value: str | None) -> bool:
+    """Return True for an empty value or comma-separated `host` / `*.domain` entries."""
+    try:
+        allowed_sites_option({CONF_ALLOWED_SITES: value})
+    except InvalidRequestError:
+        return False
+    return True
 
 
 def _is_ip(value: str | None) -> bool:
@@ -352,10 +419,13 @@ _OPTION_DEFAULTS: dict[str, Any] = {
     CONF_SRTP_POLICY: DEFAULT_SRTP_POLICY,
     CONF_RING_TIMEOUT: DEFAULT_RING_TIMEOUT,
     CONF_SECOND_CALL: DEFAULT_SECOND_CALL,
+    CONF_SRTP_PLACED_CALLS: DEFAULT_SRTP_PLACED_CALLS,
+    CONF_PLACE_CALLS_ADMIN_ONLY: DEFAULT_PLACE_CALLS_ADMIN_ONLY,
     CONF_LISTEN_FORMAT: DEFAULT_LISTEN_FORMAT,
     CONF_RECORD_ALL_CALLS: DEFAULT_RECORD_ALL_CALLS,
     CONF_RECORDING_RETENTION_DAYS: DEFAULT_RECORDING_RETENTION_DAYS,
     CONF_RECORDING_RETENTION_COUNT: DEFAULT_RECORDING_RETENTION_COUNT,
+    CONF_ASSIST: DEFAULT_ASSIST,
 }
 
 _OPTIONS_SCHEMA = probatio.Schema(
@@ -366,6 +436,7 @@ _OPTIONS_SCHEMA = probatio.Schema(
             _number(96, 127), probatio.Coerce(int)
         ),
         probatio.Optional(CONF_MEDIA_ADDRESS): str,
+        probatio.Optional(CONF_ALLOW_PRIVATE_MEDIA): BooleanSelector(),
         probatio.Required(CONF_RTP_PORT_MIN): probatio.All(
             _number(1024, 65534), probatio.Coerce(int)
         ),
@@ -375,6 +446,13 @@ _OPTIONS_SCHEMA = probatio.Schema(
         probatio.Required(CONF_SRTP_POLICY): _select(
             ["off", "offer", "require"], CONF_SRTP_POLICY
         ),
+        probatio.Optional(
+            CONF_SRTP_PLACED_CALLS, default=DEFAULT_SRTP_PLACED_CALLS
+        ): BooleanSelector(),
+        probatio.Optional(CONF_ALLOWED_SITES): str,
+        probatio.Optional(
+            CONF_PLACE_CALLS_ADMIN_ONLY, default=DEFAULT_PLACE_CALLS_ADMIN_ONLY
+        ): BooleanSelector(),
         probatio.Required(CONF_RING_TIMEOUT): probatio.All(
             _number(5, 600, "s"), probatio.Coerce(int)
         ),
@@ -393,5 +471,6 @@ _OPTIONS_SCHEMA = probatio.Schema(
         probatio.Optional(
             CONF_RECORDING_RETENTION_COUNT, default=DEFAULT_RECORDING_RETENTION_COUNT
         ): probatio.All(_number(0, 100000), probatio.Coerce(int)),
+        probatio.Optional(CONF_ASSIST, default=DEFAULT_ASSIST): BooleanSelector(),
     }
 )

@@ -27,15 +27,25 @@ CONF_DTMF_PAYLOAD_TYPE: Final = "dtmf_payload_type"
 CONF_MEDIA_ADDRESS: Final = "media_address"
 CONF_RTP_PORT_MIN: Final = "rtp_port_min"
 CONF_RTP_PORT_MAX: Final = "rtp_port_max"
+# Media to private, loopback and link-local remote addresses (a LAN); unset: allowed exactly
+# when the media address itself is private, so a public one cannot be aimed at the home LAN.
+CONF_ALLOW_PRIVATE_MEDIA: Final = "allow_private_media"
 CONF_SRTP_POLICY: Final = "srtp_policy"
 CONF_RING_TIMEOUT: Final = "ring_timeout"
 CONF_SECOND_CALL: Final = "second_call"
+CONF_SRTP_PLACED_CALLS: Final = "srtp_placed_calls"
+# Placing calls costs money: by default only administrators may place them from the UI.
+CONF_PLACE_CALLS_ADMIN_ONLY: Final = "place_calls_admin_only"
+# Hosts (or *.domains) of hybrid sites a callback's siteBaseUrl may name, comma separated.
+CONF_ALLOWED_SITES: Final = "allowed_sites"
 
 # Intercom options: listening on speakers, call recording.
 CONF_LISTEN_FORMAT: Final = "listen_format"
 CONF_RECORD_ALL_CALLS: Final = "record_all_calls"
 CONF_RECORDING_RETENTION_DAYS: Final = "recording_retention_days"
 CONF_RECORDING_RETENTION_COUNT: Final = "recording_retention_count"
+# Assist on calls: the satellite, its pipeline and end-of-speech selects, the answering switch.
+CONF_ASSIST: Final = "assist"
 
 DEFAULT_CODEC: Final = "PCMA"
 DEFAULT_DTMF_PAYLOAD_TYPE: Final = 101
@@ -44,10 +54,13 @@ DEFAULT_RTP_PORT_MAX: Final = 20999
 DEFAULT_SRTP_POLICY: Final = "offer"
 DEFAULT_RING_TIMEOUT: Final = 60
 DEFAULT_SECOND_CALL: Final = "busy"
+DEFAULT_SRTP_PLACED_CALLS: Final = False
+DEFAULT_PLACE_CALLS_ADMIN_ONLY: Final = True
 DEFAULT_LISTEN_FORMAT: Final = "mp3"
 DEFAULT_RECORD_ALL_CALLS: Final = False
 DEFAULT_RECORDING_RETENTION_DAYS: Final = 30
 DEFAULT_RECORDING_RETENTION_COUNT: Final = 100
+DEFAULT_ASSIST: Final = False
 # Seconds without RTP after which a connected call counts as dead.
 INACTIVITY_TIMEOUT: Final = 30.0
 

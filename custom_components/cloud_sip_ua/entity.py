@@ -8,7 +8,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .cloudsipua.calls import CallEvent
 from .const import DOMAIN
-from .data import CloudSipUaConfigEntry
+from .data import CloudSipUaConfigEntry, device_name
 
 
 class CloudSipUaEntity(Entity):
@@ -27,7 +27,7 @@ class CloudSipUaEntity(Entity):
         self._attr_unique_id = f"{entry.unique_id}-{description.key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, str(entry.unique_id))},
-            name=entry.title,
+            name=device_name(entry.data),
             manufacturer="iotcomms.io",
             model="Cloud SIP UA",
             entry_type=DeviceEntryType.SERVICE,

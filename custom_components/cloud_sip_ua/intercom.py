@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import probatio
 
+from homeassistant.auth.permissions.const import POLICY_CONTROL, POLICY_READ
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -23,6 +25,7 @@ from .const import ATTR_CALL_ID, ATTR_FORMAT, ATTR_MEDIA_PLAYER_ENTITY_ID, DOMAI
 from .data import CloudSipUaConfigEntry
 from .errors import translate_errors
 from .listen import FORMATS, ListenView, async_listen
+from .permissions import requires_permission
 from .recording import CallRecorder, recordings_dir
 from .services import CALL_SCHEMA, TARGET_FIELDS, entry_for_call
 
@@ -166,7 +169,24 @@ async def _stop_assist(service_call: ServiceCall) -> ServiceResponse:
 def async_setup_intercom_services(hass: HomeAssistant) -> None:
     """Register the intercom's HTTP view and actions (before the HTTP server starts)."""
     hass.http.register_view(ListenView())
-    register = hass.services.async_register
+
+    def register(
+        domain: str,
+        name: str,
+        handler: Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]],
+        schema: probatio.Schema,
+        supports_response: SupportsResponse,
+    ) -> None:
+        """Register an action: listening needs read permission, the rest control."""
+        policy = POLICY_READ if name == SERVICE_LISTEN else POLICY_CONTROL
+        hass.services.async_register(
+            domain,
+            name,
+            requires_permission(policy, entry_for_call, handler),
+            schema,
+            supports_response,
+        )
+
     register(DOMAIN, SERVICE_LISTEN, _listen, LISTEN_SCHEMA, SupportsResponse.OPTIONAL)
     register(
         DOMAIN,

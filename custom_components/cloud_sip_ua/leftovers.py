@@ -50,10 +50,13 @@ class LeftoverCalls:
         calls = stored.get("calls", [])
         kept = []
         for leftover in calls:
+            site = leftover.get("site_base_url")
+            if site is not None and not client.site_allowed(site):
+                # Stored before the allow-list (or the options) changed: credentials go to
+                # the configured API only.
+                site = None
             try:
-                await client.hang_up(
-                    leftover["reply_id"], site_base_url=leftover.get("site_base_url")
-                )
+                await client.hang_up(leftover["reply_id"], site_base_url=site)
             except CloudSipUaRequestRefusedError as err:
                 # Most often the call already ended by itself: nothing to do.
                 _LOGGER.debug("A call left over from before a restart: %s", err)

@@ -11,7 +11,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .data import CloudSipUaConfigEntry
+from .data import CloudSipUaConfigEntry, assist_enabled
 
 PARALLEL_UPDATES = 0
 
@@ -21,7 +21,9 @@ async def async_setup_entry(
     entry: CloudSipUaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the pipeline and end-of-speech sensitivity selects."""
+    """Add the pipeline and end-of-speech sensitivity selects (with Assist on calls)."""
+    if not assist_enabled(entry.options):
+        return
     async_add_entities(
         [CallPipelineSelect(hass, entry), CallVadSensitivitySelect(hass, entry)]
     )

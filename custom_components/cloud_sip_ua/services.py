@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
+import re
 from typing import Any
 
 import probatio
 
+from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -34,6 +36,7 @@ from .const import (
 )
 from .data import CloudSipUaConfigEntry
 from .errors import translate_errors
+from .permissions import place_call_permission, requires_permission
 
 SERVICE_PLACE_CALL = "place_call"
 SERVICE_ANSWER = "answer"
@@ -62,12 +65,12 @@ PLACE_CALL_SCHEMA = probatio.Schema(
         ),
     }
 )
+DTMF_DIGITS = re.compile(r"[0-9*#A-Da-d]{1,32}")
 SEND_DTMF_SCHEMA = probatio.Schema(
     {
         **TARGET_FIELDS,
-        probatio.Required(ATTR_DIGITS): probatio.All(
-            cv.string, probatio.Match(r"^[0-9*#A-Da-d]{1,32}$")
-        ),
+        # Checked by the action, which can say what is wrong in the user's language.
+        probatio.Required(ATTR_DIGITS): cv.string,
         probatio.Optional(ATTR_DURATION, default=100): probatio.All(
             probatio.Coerce(int), probatio.Range(min=40, max=2000)
         ),
@@ -83,7 +86,7 @@ def entry_for_call(hass: HomeAssistant, call: ServiceCall) -> CloudSipUaConfigEn
         owners = [
             entry.entry_id
             for entry in hass.config_entries.async_entries(DOMAIN)
-            if device is not None and entry.entry_id in device.config_entries
+            if device is not None and entry.entry_id == device.config_entry_id
         ]
         if not owners:
             raise ServiceValidationError(
@@ -133,6 +136,12 @@ async def _place_call(manager: CallManager, service_call: ServiceCall) -> Call:
 async def _send_dtmf(manager: CallManager, service_call: ServiceCall) -> Call:
     """Send the digits."""
     data = service_call.data
+    if not DTMF_DIGITS.fullmatch(data[ATTR_DIGITS]):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_digits",
+            translation_placeholders={"digits": data[ATTR_DIGITS]},
+        )
     return await manager.send_dtmf(
         data[ATTR_DIGITS].upper(),
         duration_ms=data[ATTR_DURATION],
@@ -143,23 +152,31 @@ async def _send_dtmf(manager: CallManager, service_call: ServiceCall) -> Call:
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
-    register = hass.services.async_register
+
+    def register(
+        name: str,
+        handler: Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]],
+        schema: probatio.Schema,
+        supports_response: SupportsResponse,
+    ) -> None:
+        """Register an action that needs control permission (place_call: see its wrapper)."""
+        if name != SERVICE_PLACE_CALL:
+            handler = requires_permission(POLICY_CONTROL, entry_for_call, handler)
+        hass.services.async_register(DOMAIN, name, handler, schema, supports_response)
+
     register(
-        DOMAIN,
         SERVICE_PLACE_CALL,
-        _call_action(_place_call),
+        place_call_permission(entry_for_call, _call_action(_place_call)),
         PLACE_CALL_SCHEMA,
         SupportsResponse.OPTIONAL,
     )
     register(
-        DOMAIN,
         SERVICE_ANSWER,
         _call_action(lambda manager, call: manager.answer(call.data.get(ATTR_CALL_ID))),
         CALL_SCHEMA,
         SupportsResponse.OPTIONAL,
     )
     register(
-        DOMAIN,
         SERVICE_SEND_RINGBACK,
         _call_action(
             lambda manager, call: manager.send_ringback(call.data.get(ATTR_CALL_ID))
@@ -168,7 +185,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SupportsResponse.OPTIONAL,
     )
     register(
-        DOMAIN,
         SERVICE_HANG_UP,
         _call_action(
             lambda manager, call: manager.hang_up(call.data.get(ATTR_CALL_ID))
@@ -177,7 +193,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SupportsResponse.OPTIONAL,
     )
     register(
-        DOMAIN,
         SERVICE_SEND_DTMF,
         _call_action(_send_dtmf),
         SEND_DTMF_SCHEMA,

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
 from .cloudsipua.calls import CallState
-from .data import CloudSipUaConfigEntry
+from .data import CloudSipUaConfigEntry, assist_enabled
 from .entity import CloudSipUaEntity
 from .intercom import Intercom
 
@@ -29,7 +29,9 @@ async def async_setup_entry(
     entry: CloudSipUaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the switch."""
+    """Add the switch (with Assist on calls)."""
+    if not assist_enabled(entry.options):
+        return
     async_add_entities([AssistAnswersSwitch(entry, ASSIST_ANSWERS)])
 
 

@@ -8,8 +8,10 @@ from typing import Any
 
 import probatio
 
+from homeassistant.auth.permissions.const import POLICY_CONTROL, POLICY_READ
 from homeassistant.components.websocket_api import async_register_command
 from homeassistant.components.websocket_api.connection import ActiveConnection
+from homeassistant.components.websocket_api.const import ERR_UNAUTHORIZED
 from homeassistant.components.websocket_api.decorators import websocket_command
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
@@ -19,6 +21,7 @@ from .cloudsipua.call_manager import CallError
 from .cloudsipua.media.session import AudioSubscription
 from .const import DOMAIN
 from .data import CloudSipUaConfigEntry
+from .permissions import user_may
 from .talk import SAMPLE_RATE, MicrophoneFeed
 
 _LOGGER = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ ATTR_ENTRY_ID = "entry_id"
 ATTR_DEVICE_ID = "device_id"
 ATTR_ENTITY_ID = "entity_id"
 ATTR_CALL_ID = "call_id"
+ATTR_TALK = "talk"
 ERR_ENTRY_NOT_FOUND = "entry_not_found"
 ERR_ENTRY_NOT_LOADED = "entry_not_loaded"
 ERR_ENTRY_REQUIRED = "entry_required"
@@ -101,6 +105,8 @@ def _loaded_entry(hass: HomeAssistant, msg: dict[str, Any]) -> CloudSipUaConfigE
         probatio.Exclusive(ATTR_DEVICE_ID, "target"): str,
         probatio.Exclusive(ATTR_ENTITY_ID, "target"): str,
         probatio.Optional(ATTR_CALL_ID): str,
+        # The card talks back; a listen-only client says talk: false.
+        probatio.Optional(ATTR_TALK, default=True): bool,
     }
 )
 @callback
@@ -119,9 +125,17 @@ def ws_subscribe_audio(
     except CallError as err:
         connection.send_error(msg_id, err.key, str(err))
         return
+    # Listening needs read permission on the call's entities; talking into it, control.
+    policy = POLICY_CONTROL if msg[ATTR_TALK] else POLICY_READ
+    if not user_may(hass, connection.user, entry, policy):
+        connection.send_error(msg_id, ERR_UNAUTHORIZED, "Not allowed for this user")
+        return
 
     stream = _AudioStream(
-        connection, msg_id, media.subscribe(SAMPLE_RATE), MicrophoneFeed(media)
+        connection,
+        msg_id,
+        media.subscribe(SAMPLE_RATE),
+        MicrophoneFeed(media) if msg[ATTR_TALK] else None,
     )
     connection.subscriptions[msg_id] = stream.stop
     connection.send_result(msg_id)
@@ -148,9 +162,9 @@ class _AudioStream:
         connection: ActiveConnection,
         msg_id: int,
         subscription: AudioSubscription,
-        feed: MicrophoneFeed,
+        feed: MicrophoneFeed | None,
     ) -> None:
-        """Take the call's audio subscription and accept binary frames for the microphone."""
+        """Take the call's audio subscription; accept microphone frames when talking is allowed."""
         self._connection = connection
         self._msg_id = msg_id
         self._subscription = subscription
@@ -158,6 +172,7 @@ class _AudioStream:
         self.handler_id, self._unregister = connection.async_register_binary_handler(
             self._on_microphone
         )
+        self._ended = False
         self._stopped = False
 
     @callback
@@ -167,17 +182,32 @@ class _AudioStream:
         _connection: ActiveConnection,
         payload: bytes,
     ) -> None:
-        """Send one browser microphone frame into the call."""
-        self.feed.feed(payload)
+        """Send one browser microphone frame into the call (late frames after its end are dropped)."""
+        if not self._ended and self.feed is not None:
+            self.feed.feed(payload)
 
     @callback
     def stop(self) -> None:
-        """Release the subscription and the binary handler (idempotent)."""
+        """Release the call's audio and the binary handler: the client unsubscribed or left."""
         if self._stopped:
             return
         self._stopped = True
-        self._subscription.close()
         self._unregister()
+        self._end()
+
+    @callback
+    def _end(self) -> None:
+        """Release the call's audio (idempotent).
+
+        The binary handler stays until the client unsubscribes: microphone frames it sent before
+        it heard of the end would otherwise hit a missing handler, which Home Assistant logs as an error.
+        """
+        if self._ended:
+            return
+        self._ended = True
+        self._subscription.close()
+        if self.feed is None:
+            return
         stats = self.feed.stats
         _LOGGER.debug(
             "Talk stream ended: %s frames in, %s dropped, %s rejected",
@@ -196,6 +226,6 @@ class _AudioStream:
                 )
         finally:
             ended_by_call = not self._stopped
-            self.stop()
+            self._end()
         if ended_by_call:
             self._connection.send_event(self._msg_id, {"type": "end"})

@@ -41,6 +41,18 @@ homeassistant:
       allow_bypass_login: true
     - type: homeassistant
 # http (127.0.0.1:{port}) is in .storage/http: Home Assistant 2026.10 reads http YAML once.
+# What default_config loads, less what would leave loopback (bluetooth, dhcp, ssdp, zeroconf,
+# cloud, go2rtc, homeassistant_alerts): the history and logbook of more-info dialogs need these.
+recorder:
+history:
+logbook:
+energy:
+sun:
+my:
+webhook:
+conversation:
+assist_pipeline:
+mobile_app:
 tts:
 media_source:
 demo_voice:

@@ -67,8 +67,9 @@ def _entry_steps(domain: str, emulator_url: str, keys: Keys) -> list[dict[str, A
 
 
 def _options(rtp_ports: tuple[int, int]) -> dict[str, Any]:
-    """Return the option changes: media on loopback; every other option keeps its default."""
+    """Return the option changes: media on loopback, Assist on calls; the rest keeps its default."""
     return {
+        "assist": True,
         "media_address": "127.0.0.1",
         "rtp_port_min": rtp_ports[0],
         "rtp_port_max": rtp_ports[1],

@@ -10,7 +10,6 @@ import sys
 
 import aiohttp
 
-from emulator.config import DEFAULT_DOMAIN
 from emulator.keys import ensure_key_pair
 
 from .emulator_control import EmulatorControl
@@ -28,6 +27,9 @@ from .provision import (
 )
 from .saved_state import SavedState
 
+# The README's example tenant: its device is `customer47`, as are the README's entity ids.
+DEMO_DOMAIN = "customer47.prod-eu-north-1.iotcomms.io"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StackOptions:
@@ -37,7 +39,7 @@ class StackOptions:
     state_dir: Path
     ha_port: int
     emulator_port: int
-    domain: str = DEFAULT_DOMAIN
+    domain: str = DEMO_DOMAIN
     start_timeout: float = 180.0
 
     @property

@@ -24,7 +24,7 @@ URLS = re.compile(
     r"Home Assistant\s+(http://127\.0\.0\.1:\d+)/.*?Emulator\s+(http://127\.0\.0\.1:\d+)/",
     re.DOTALL,
 )
-TENANT = "customer.prod-eu-north-1.iotcomms.io"
+TENANT = "customer47.prod-eu-north-1.iotcomms.io"
 
 
 @dataclass

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+import json
 from pathlib import Path
+import time
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
+import aiohttp
 from cryptography.hazmat.primitives.asymmetric import rsa
+import jwt
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -15,6 +19,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.cloud_sip_ua.const import (
     AUTH_PRIVATE_KEY,
     CONF_API_BASE_URL,
+    CONF_ASSIST,
     CONF_AUTH_TYPE,
     CONF_CALLBACK_PUBLIC_KEY,
     CONF_DOMAIN,
@@ -87,12 +92,28 @@ async def ha_base_url(
 
 
 @pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    """Return extra emulator settings (a test module overrides this fixture to change them)."""
+    return {}
+
+
+@pytest.fixture
+def callback_signing() -> bool:
+    """Return whether the entry checks callback signatures (most users cannot turn it on)."""
+    return True
+
+
+@pytest.fixture
 async def emulator(
-    api_keys: KeyPair, callback_keys: KeyPair, ha_base_url: str
+    api_keys: KeyPair,
+    callback_keys: KeyPair,
+    ha_base_url: str,
+    emulator_options: dict[str, Any],
 ) -> AsyncIterator[Emulator]:
     """Run the emulator, posting incoming-call callbacks to the test entry's webhook."""
     emu = Emulator(
         EmulatorConfig(
+            **emulator_options,
             domain=TENANT,
             api_public_key_pem=api_keys.public_pem,
             callback_signing_private_key_pem=callback_keys.private_pem,
@@ -122,18 +143,25 @@ def entry_data(
 
 @pytest.fixture
 def mock_config_entry(
-    api_keys: KeyPair, callback_keys: KeyPair, emulator: Emulator
+    api_keys: KeyPair,
+    callback_keys: KeyPair,
+    emulator: Emulator,
+    callback_signing: bool,
 ) -> MockConfigEntry:
     """Return a config entry for the emulator's tenant, with media on loopback."""
+    data = entry_data(api_keys, callback_keys, emulator.base_url)
+    if not callback_signing:
+        del data[CONF_CALLBACK_PUBLIC_KEY]
     return MockConfigEntry(
         domain=DOMAIN,
         title=TENANT,
         unique_id=TENANT,
-        data=entry_data(api_keys, callback_keys, emulator.base_url),
+        data=data,
         options={
             CONF_MEDIA_ADDRESS: "127.0.0.1",
             CONF_RTP_PORT_MIN: 41000,
             CONF_RTP_PORT_MAX: 41999,
+            CONF_ASSIST: True,
         },
     )
 
@@ -158,3 +186,44 @@ def entity_registry_enabled_by_default() -> Iterator[None]:
         return_value=True,
     ):
         yield
+
+
+def sign(private_pem: bytes, *, lifetime: int = 60, **claims: Any) -> str:
+    """Return an Authorization value the way the platform signs callbacks."""
+    now = int(time.time())
+    return "Bearer " + jwt.encode(
+        {"iat": now, "exp": now + lifetime, **claims}, private_pem, "RS256"
+    )
+
+
+@pytest.fixture
+async def post(
+    init_integration: MockConfigEntry, ha_base_url: str, callback_keys: KeyPair
+) -> AsyncIterator[Any]:
+    """Return a function that POSTs a callback over HTTP and gives (status, body)."""
+    session = aiohttp.ClientSession()
+
+    async def send(
+        name: str,
+        body: bytes | dict[str, Any] | list[Any],
+        *,
+        authorization: str | None = "sign",
+        webhook_id: str = WEBHOOK_ID,
+    ) -> tuple[int, bytes]:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if authorization == "sign":
+            authorization = sign(
+                callback_keys.private_pem, jti=str(time.monotonic_ns())
+            )
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        async with session.post(
+            f"{ha_base_url}/api/cloud_sip_ua/{webhook_id}/{name}",
+            data=raw,
+            headers=headers,
+        ) as resp:
+            return resp.status, await resp.read()
+
+    yield send
+    await session.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     mock_restore_cache,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.cloud_sip_ua.assist_satellite import (
     TTS_STREAM_PREFIX,
@@ -436,7 +438,7 @@ async def test_assist_unavailable_and_switch_restore(
         hass,
         [
             State(
-                "switch.customer_prod_eu_north_1_iotcomms_io_assist_answers_calls",
+                "switch.customer_assist_answers_calls",
                 STATE_ON,
             )
         ],
@@ -449,3 +451,28 @@ async def test_assist_unavailable_and_switch_restore(
     with pytest.raises(ServiceValidationError) as err:
         await action(hass, "start_assist")
     assert err.value.translation_key == "assist_unavailable"
+
+
+async def test_voice_wizard_connection_test_without_a_call_fails_cleanly(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The voice wizard's test announcement with no call times out; nothing is left unhandled."""
+    client = await hass_ws_client(hass)
+    with patch(
+        "homeassistant.components.assist_satellite.websocket_api.CONNECTION_TEST_TIMEOUT",
+        0.2,
+    ):
+        await client.send_json_auto_id(
+            {
+                "type": "assist_satellite/test_connection",
+                "entity_id": entity_id(hass, "assist_satellite", "assist"),
+            }
+        )
+        response = await client.receive_json()
+    await hass.async_block_till_done()
+    assert response["result"] == {"status": "timeout"}
+    assert "Task exception" not in caplog.text
+    assert "There is no active call" not in caplog.text

@@ -6,7 +6,6 @@ import json
 import time
 from typing import Any
 
-import aiohttp
 import jwt
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -15,7 +14,7 @@ from custom_components.cloud_sip_ua.callback_view import THROTTLE_BURST
 from emulator import Emulator
 from homeassistant.core import HomeAssistant
 
-from .conftest import WEBHOOK_ID, KeyPair, _key_pair
+from .conftest import KeyPair, _key_pair, sign
 
 NEW_CALL = {
     "replyId": "reply-1",
@@ -26,47 +25,6 @@ NEW_CALL = {
     "remoteRtpPort": 40100,
     "telephoneEventPayloadType": 101,
 }
-
-
-def sign(private_pem: bytes, *, lifetime: int = 60, **claims: Any) -> str:
-    """Return an Authorization value the way the platform signs callbacks."""
-    now = int(time.time())
-    return "Bearer " + jwt.encode(
-        {"iat": now, "exp": now + lifetime, **claims}, private_pem, "RS256"
-    )
-
-
-@pytest.fixture
-async def post(
-    init_integration: MockConfigEntry, ha_base_url: str, callback_keys: KeyPair
-) -> Any:
-    """Return a function that POSTs a callback over HTTP and gives (status, body)."""
-    session = aiohttp.ClientSession()
-
-    async def send(
-        name: str,
-        body: bytes | dict[str, Any] | list[Any],
-        *,
-        authorization: str | None = "sign",
-        webhook_id: str = WEBHOOK_ID,
-    ) -> tuple[int, bytes]:
-        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"}
-        if authorization == "sign":
-            authorization = sign(
-                callback_keys.private_pem, jti=str(time.monotonic_ns())
-            )
-        if authorization is not None:
-            headers["Authorization"] = authorization
-        async with session.post(
-            f"{ha_base_url}/api/cloud_sip_ua/{webhook_id}/{name}",
-            data=raw,
-            headers=headers,
-        ) as resp:
-            return resp.status, await resp.read()
-
-    yield send
-    await session.close()
 
 
 def calls_of(entry: MockConfigEntry) -> list[Any]:

@@ -6,6 +6,7 @@ import asyncio
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.cloud_sip_ua.const import CONF_SRTP_PLACED_CALLS
 from emulator import Emulator
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
@@ -149,6 +150,13 @@ async def test_outgoing_call_answered_with_srtp(
     hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
 ) -> None:
     """A placed call rings remotely, is answered with SRTP, carries audio, and hangs up."""
+    hass.config_entries.async_update_entry(
+        init_integration,
+        options={**init_integration.options, CONF_SRTP_PLACED_CALLS: True},
+    )
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.runtime_data.manager.settings.srtp_on_placed_calls
     call_state = entity_id(hass, "sensor", "call_state")
     activities = event_recorder(hass, entity_id(hass, "event", "call_activity"))
     response = await action(

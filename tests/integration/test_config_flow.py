@@ -12,9 +12,11 @@ import jwt
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.cloud_sip_ua.config_flow import _OPTION_DEFAULTS
 from custom_components.cloud_sip_ua.const import (
     AUTH_TOKEN,
     CONF_API_BASE_URL,
+    CONF_ASSIST,
     CONF_AUTH_TYPE,
     CONF_CALLBACK_PUBLIC_KEY,
     CONF_CODEC,
@@ -36,8 +38,10 @@ from custom_components.cloud_sip_ua.const import (
 from emulator import Emulator
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 
 from .conftest import TENANT, KeyPair, _key_pair
 
@@ -90,6 +94,8 @@ async def test_private_key_flow_creates_entry(
     entry = result["result"]
     assert entry.unique_id == TENANT
     assert entry.data[CONF_DOMAIN] == TENANT
+    # Named after the domain's first label unless the user chose a name.
+    assert entry.title == entry.data[CONF_NAME] == "customer"
     assert entry.data[CONF_API_BASE_URL] == emulator.base_url
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     assert len(webhook_id) == 64
@@ -115,6 +121,7 @@ async def test_token_flow_creates_entry(
         result["flow_id"],
         {
             CONF_DOMAIN: TENANT,
+            CONF_NAME: " Front door ",
             CONF_TOKEN: token,
             SECTION_ADVANCED: {CONF_API_BASE_URL: emulator.base_url},
         },
@@ -122,6 +129,9 @@ async def test_token_flow_creates_entry(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_AUTH_TYPE] == AUTH_TOKEN
     assert CONF_CALLBACK_PUBLIC_KEY not in result["data"]
+    assert result["title"] == "Front door"
+    await hass.async_block_till_done()
+    assert hass.states.get("event.front_door_doorbell") is not None
 
 
 def _ec_private_pem() -> str:
@@ -260,6 +270,8 @@ async def test_reconfigure(
     """Reconfigure validates like setup and keeps the domain and webhook id."""
     result = await init_integration.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
+    callback_url = result["description_placeholders"]["callback_url"]
+    assert callback_url.endswith(f"/api/cloud_sip_ua/{'a1' * 32}")
     user_input = {
         CONF_PRIVATE_KEY: api_keys.private_pem.decode(),
         SECTION_ADVANCED: {CONF_API_BASE_URL: f"http://127.0.0.1:{_closed_port()}"},
@@ -286,6 +298,9 @@ async def test_options_flow(
     """Options are validated, saved, and the entry reloads with them."""
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
+    assert result["description_placeholders"]["callback_url"] == (
+        init_integration.runtime_data.callback_url
+    )
     options = {
         CONF_SOURCE_USER: "4600",
         CONF_CODEC: "PCMU",
@@ -318,3 +333,26 @@ async def test_options_flow(
     assert settings.codec_preference[0].value == "PCMU"
     assert settings.default_source_user == "4600"
     assert settings.ring_timeout == 20
+
+
+async def test_assist_entities_come_with_the_option(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Without Assist on calls the device has no satellite (so no voice wizard after setup)."""
+    assert hass.states.get("assist_satellite.customer_assist") is not None
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**_OPTION_DEFAULTS, **init_integration.options, CONF_ASSIST: False},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    for entity_id in (
+        "assist_satellite.customer_assist",
+        "switch.customer_assist_answers_calls",
+        "select.customer_assist_pipeline",
+        "select.customer_finished_speaking_detection",
+    ):
+        assert hass.states.get(entity_id) is None, entity_id
+        assert er.async_get(hass).async_get(entity_id) is None, entity_id
+    assert hass.states.get("event.customer_doorbell") is not None

@@ -108,26 +108,33 @@ async def test_refused_credentials_start_reauth(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        {"digits": "12x"},
-        {"digits": ""},
-        {"digits": "1", "duration": 5},
-    ],
-)
-async def test_dtmf_input_is_validated(
-    hass: HomeAssistant, init_integration: MockConfigEntry, data: dict[str, object]
+@pytest.mark.parametrize("digits", ["12x", "", "1" * 33])
+async def test_dtmf_digits_are_validated(
+    hass: HomeAssistant, init_integration: MockConfigEntry, digits: str
 ) -> None:
-    """Digits outside 0-9*#A-D and silly durations are refused by the schema."""
-    with pytest.raises(Exception, match="digits|duration|value"):
-        await action(hass, "send_dtmf", **data)
+    """Digits outside 0-9*#A-D are refused with a translated error that names them."""
+    with pytest.raises(ServiceValidationError) as err:
+        await action(hass, "send_dtmf", digits=digits)
+    assert err.value.translation_key == "invalid_digits"
+    assert err.value.translation_placeholders == {"digits": digits}
+
+
+async def test_dtmf_duration_is_validated(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Silly durations are refused by the schema."""
+    with pytest.raises(Exception, match="duration|value"):
+        await action(hass, "send_dtmf", digits="1", duration=5)
 
 
 async def test_entry_required_with_two_tenants(
     hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
 ) -> None:
     """With two loaded tenants an action must say which one."""
+    other = Emulator(
+        replace(emulator.config, domain="other.prod-eu-north-1.iotcomms.io", port=0)
+    )
+    await other.start()
     second = MockConfigEntry(
         domain=DOMAIN,
         title="other.prod-eu-north-1.iotcomms.io",
@@ -136,6 +143,7 @@ async def test_entry_required_with_two_tenants(
             **init_integration.data,
             "domain": "other.prod-eu-north-1.iotcomms.io",
             "webhook_id": "c3" * 32,
+            "api_base_url": other.base_url,
         },
         options=dict(init_integration.options),
     )
@@ -148,6 +156,7 @@ async def test_entry_required_with_two_tenants(
     with pytest.raises(ServiceValidationError) as err:
         await action(hass, "answer", config_entry_id=second.entry_id)
     assert err.value.translation_key == "entry_not_loaded"
+    await other.stop()
 
 
 async def test_bad_destination_media_and_connection_errors(

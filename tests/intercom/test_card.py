@@ -19,7 +19,7 @@ async def test_card_script_is_served(hass: HomeAssistant, ha_base_url: str) -> N
         assert "max-age" not in response.headers.get("Cache-Control", "")
         body = await response.text()
     assert body == CARD_FILE.read_text(encoding="utf-8")
-    assert 'customElements.define("cloud-sip-ua-card", CloudSipUaCard)' in body
+    assert 'registry.define("cloud-sip-ua-card", CloudSipUaCard)' in body
     assert "window.customCards" in body
 
 

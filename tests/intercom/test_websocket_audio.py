@@ -6,6 +6,7 @@ import asyncio
 import base64
 from typing import Any
 
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import (
     MockHAClientWebSocket,
@@ -109,6 +110,7 @@ async def test_stream_ends_with_the_call(
     init_integration: MockConfigEntry,
     emulator: Emulator,
     hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A hang-up ends the stream with an end event; bad microphone frames never break it."""
     call = await connected_call(hass, init_integration, emulator)
@@ -130,6 +132,12 @@ async def test_stream_ends_with_the_call(
         while (message := await client.receive_json())["event"]["type"] != "end":
             pass
     assert message["id"] == subscription
+    # A frame the browser sent before it heard of the end finds its handler still there.
+    caplog.clear()
+    await client.send_bytes(bytes([handler]) + b"\x00" * FRAME_BYTES)
+    await client.send_json_auto_id({"type": "ping"})
+    assert (await client.receive_json())["type"] == "pong"
+    assert "non-existing handler" not in caplog.text
     # Unsubscribing after the end is still fine.
     await client.send_json_auto_id(
         {"type": "unsubscribe_events", "subscription": subscription}

@@ -34,7 +34,9 @@ def test_throttle_keeps_a_bucket_per_source() -> None:
 def test_throttle_is_a_bounded_lru() -> None:
     """Past the bound the least recently seen source is forgotten; a busy one is kept."""
     now = [0.0]
-    throttle = SourceThrottle(rate=1.0, burst=2.0, clock=lambda: now[0], max_sources=100)
+    throttle = SourceThrottle(
+        rate=1.0, burst=2.0, clock=lambda: now[0], max_sources=100
+    )
     assert throttle.allow("busy")
     assert throttle.allow("busy")
     for index in range(1000):

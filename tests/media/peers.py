@@ -42,11 +42,13 @@ class RawPeer(asyncio.DatagramProtocol):
             self.transport.close()
 
 
-async def open_peer[P: asyncio.DatagramProtocol](factory: Callable[[], P]) -> P:
-    """Bind a protocol to an ephemeral port on 127.0.0.1."""
+async def open_peer[P: asyncio.DatagramProtocol](
+    factory: Callable[[], P], host: str = "127.0.0.1"
+) -> P:
+    """Bind a protocol to an ephemeral port on `host` (any 127.x.y.z is loopback on Linux)."""
     loop = asyncio.get_running_loop()
     _transport, protocol = await loop.create_datagram_endpoint(
-        factory, local_addr=("127.0.0.1", 0)
+        factory, local_addr=(host, 0)
     )
     return protocol
 
@@ -105,9 +107,9 @@ class ImpairingProxy(RawPeer):
 
 
 @contextlib.asynccontextmanager
-async def raw_peer() -> AsyncIterator[RawPeer]:
-    """Yield a RawPeer and close it afterwards."""
-    peer = await open_peer(RawPeer)
+async def raw_peer(host: str = "127.0.0.1") -> AsyncIterator[RawPeer]:
+    """Yield a RawPeer on `host` and close it afterwards."""
+    peer = await open_peer(RawPeer, host)
     try:
         yield peer
     finally:

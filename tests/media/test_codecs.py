@@ -5,11 +5,8 @@ import pytest
 
 from custom_components.cloud_sip_ua.cloudsipua.media.codecs import (
     FRAME_BYTES,
-    codec_available,
     create_codec,
-    gsm_support,
 )
-from custom_components.cloud_sip_ua.cloudsipua.media.errors import CodecUnavailableError
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 
 from .conftest import tone_pcm, tone_snr
@@ -37,11 +34,11 @@ def test_comfort_noise_is_quiet() -> None:
     assert all(0 < audioop.rms(codec.decode(frame), 2) < 40 for frame in frames)
 
 
-def test_gsm_fails_with_clear_error() -> None:
-    """GSM negotiation fails clearly: this PyAV build decodes GSM but has no encoder."""
-    assert codec_available(Codec.PCMA)
-    assert not codec_available(Codec.GSM)
-    reason = gsm_support()
-    assert reason is not None and "encoder" in reason
-    with pytest.raises(CodecUnavailableError, match="GSM"):
-        create_codec(Codec.GSM)
+def test_gsm_round_trip() -> None:
+    """A tone survives GSM 06.10: 33-byte frames per 20 ms (more in tests/media/test_gsm.py)."""
+    implementation = create_codec(Codec.GSM)
+    pcm = tone_pcm(1000, 8000, 0.5)
+    payload = implementation.encode(pcm)
+    assert len(payload) == 25 * 33
+    assert implementation.payload_type == Codec.GSM.payload_type
+    assert tone_snr(implementation.decode(payload), 8000, 1000) > 20

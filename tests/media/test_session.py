@@ -8,15 +8,18 @@ import audioop
 import pytest
 
 from custom_components.cloud_sip_ua.cloudsipua.media import (
-    CodecUnavailableError,
     DtmfEvent,
     MediaError,
     MediaSession,
     NoFreePortError,
     generate_crypto,
 )
+from custom_components.cloud_sip_ua.cloudsipua.media.latching import (
+    PROBATION_PACKETS,
+    SSRC_SILENCE,
+)
 from custom_components.cloud_sip_ua.cloudsipua.media.rtcp import build_rtcp
-from custom_components.cloud_sip_ua.cloudsipua.media.rtp import build_rtp, parse_rtp
+from custom_components.cloud_sip_ua.cloudsipua.media.rtp import build_rtp
 from custom_components.cloud_sip_ua.cloudsipua.media.sdes import SUITE_32
 from custom_components.cloud_sip_ua.cloudsipua.media.srtp import SrtpContext
 from custom_components.cloud_sip_ua.cloudsipua.media.subscription import (
@@ -25,7 +28,7 @@ from custom_components.cloud_sip_ua.cloudsipua.media.subscription import (
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 
 from .conftest import SessionFactory, tone_pcm, tone_snr
-from .peers import ImpairingProxy, open_peer, raw_peer
+from .peers import ImpairingProxy, RawPeer, open_peer, raw_peer
 
 
 def address(session: MediaSession) -> tuple[str, int]:
@@ -36,12 +39,20 @@ def address(session: MediaSession) -> tuple[str, int]:
 async def pair(
     make_session: SessionFactory, **kwargs: object
 ) -> tuple[MediaSession, MediaSession]:
-    """Return two sessions pointed at each other."""
+    """Return two sessions pointed at each other and latched: B plays the far end, speaking first."""
     a = await make_session(**kwargs)
-    b = await make_session(**kwargs)
+    b = await make_session(wait_for_remote=False, **kwargs)
     a.set_remote(*address(b))
     b.set_remote(*address(a))
+    await until(lambda: a.latched_address is not None and b.latched_address is not None)
     return a, b
+
+
+def prime(peer: RawPeer, session: MediaSession, ssrc: int, first_seq: int = 1) -> int:
+    """Send the packets that latch `session` onto `peer` (probation); return the next seq."""
+    for seq in range(first_seq, first_seq + PROBATION_PACKETS):
+        peer.send(build_rtp(8, seq, seq * 160, ssrc, b"\xd5" * 160), address(session))
+    return first_seq + PROBATION_PACKETS
 
 
 async def collect(subscription: AudioSubscription, frames: int) -> bytes:
@@ -90,7 +101,7 @@ async def test_impaired_network_keeps_output_continuous(
     make_session: SessionFactory,
 ) -> None:
     """Loss, duplicates and reordering are repaired or concealed: a frame every 20 ms, no gaps."""
-    a = await make_session()
+    a = await make_session(wait_for_remote=False)  # the far end: it speaks first
     b = await make_session()
     proxy = await open_peer(
         lambda: ImpairingProxy(
@@ -150,7 +161,7 @@ async def test_retransmitted_end_packets_give_one_event(
     b = await make_session(on_dtmf=events.append, telephone_event_payload_type=96)
     async with raw_peer() as peer:
         b.set_remote(*peer.address)
-        seq = 1
+        seq = prime(peer, b, 0x77)
         for duration, end, repeats in (
             (160, False, 1),
             (320, False, 1),
@@ -160,13 +171,14 @@ async def test_retransmitted_end_packets_give_one_event(
             for _ in range(repeats):
                 payload = struct.pack("!BBH", 7, (0x80 if end else 0) | 10, duration)
                 peer.send(
-                    build_rtp(96, seq, 8000, 0x77, payload, marker=seq == 1), address(b)
+                    build_rtp(96, seq, 8000, 0x77, payload, marker=seq == 4), address(b)
                 )
                 seq += 1
         peer.send(
             build_rtp(96, seq, 8000, 0x77, b"\x01"), address(b)
         )  # short: malformed
-        await until(lambda: b.stats.packets_received == 9)
+        # The priming packet that ended probation, then the nine events.
+        await until(lambda: b.stats.packets_received == 1 + 9)
         await until(lambda: b.stats.malformed_packets == 1)
     assert events == [DtmfEvent("7", 50)]
 
@@ -175,7 +187,7 @@ async def test_srtp_between_independently_keyed_sessions(
     make_session: SessionFactory,
 ) -> None:
     """Audio flows with SRTP both ways; tampered and replayed packets are dropped and counted."""
-    a = await make_session()
+    a = await make_session(wait_for_remote=False)  # the far end: it speaks first
     b = await make_session()
     key_a, key_b = generate_crypto(1), generate_crypto(1)
     a.enable_srtp(local=key_a, remote=key_b)
@@ -217,9 +229,17 @@ async def test_srtp_rtcp_tamper_and_replay(make_session: SessionFactory) -> None
         rtcp_b = ("127.0.0.1", b.local_port + 1)
         peer.send(protected, rtcp_b)
         await until(lambda: b.stats.foreign_packets == 1)  # B latched A's RTCP address
-    b.set_remote("127.0.0.1", 9)  # a new remote address drops the latch
     async with raw_peer() as peer:
+        b.set_remote(*peer.address)  # a new remote address drops the latch
         peer.send(protected, rtcp_b)
+        await until(lambda: b.stats.foreign_packets == 2)  # no RTCP before RTP latched
+        for seq in range(PROBATION_PACKETS):
+            peer.send(
+                outsider.protect(build_rtp(8, seq, seq * 160, 0x99, bytes(160))),
+                address(b),
+            )
+        await until(lambda: b.latched_address == peer.address)
+        peer.send(protected, rtcp_b)  # RTCP sent from the latched RTP port
         await until(lambda: b.stats.rtcp_received == received + 1)
         peer.send(protected, rtcp_b)
         peer.send(fresh[:-1] + bytes([fresh[-1] ^ 1]), rtcp_b)
@@ -228,29 +248,31 @@ async def test_srtp_rtcp_tamper_and_replay(make_session: SessionFactory) -> None
         )
 
 
-async def test_latching_with_a_foreign_sender(make_session: SessionFactory) -> None:
-    """We send to the advertised address, latch onto the real source, then ignore others."""
+async def test_latching_with_foreign_senders(make_session: SessionFactory) -> None:
+    """Nothing goes out before the advertised remote speaks; then only to it, whoever else sends."""
     b = await make_session()
-    a = await make_session()
-    async with raw_peer() as advertised, raw_peer() as intruder:
-        b.set_remote(*advertised.address)
-        await until(
-            lambda: len(advertised.received) >= 2
-        )  # NAT keep-alive before any packet
+    a = await make_session(wait_for_remote=False)  # the far end: it speaks first
+    async with raw_peer() as same_ip, raw_peer("127.0.0.2") as other_ip:
+        b.set_remote(*address(a))
+        await asyncio.sleep(0.1)
+        assert b.stats.packets_sent == 0  # no keep-alive: it could be aimed at a victim
+        assert b.stats.packets_withheld > 0
+        for seq in range(20):
+            for intruder in (same_ip, other_ip):
+                intruder.send(
+                    build_rtp(8, seq, seq * 160, 0x1234, b"\xd5" * 160), address(b)
+                )
+        await until(lambda: b.stats.foreign_packets == 20)  # another IP
+        # The advertised IP on another port: on probation until the advertised port has
+        # been silent for long, and outranked by it once it speaks.
+        await until(lambda: b.stats.probation_packets == 20)
+        assert b.latched_address is None
         a.set_remote(*address(b))
         await until(lambda: b.latched_address == address(a))
-        sent_to_advertised = len(advertised.received)
-        for seq in range(20):
-            intruder.send(
-                build_rtp(8, seq, seq * 160, 0x1234, b"\xd5" * 160), address(b)
-            )
-        await until(lambda: b.stats.foreign_packets == 20)
         await until(lambda: a.stats.packets_received > 5)
-        assert len(advertised.received) <= sent_to_advertised + 1
-        assert intruder.received == []
-        assert all(
-            parse_rtp(data).payload_type == 8 for data, _addr in advertised.received
-        )
+        assert same_ip.received == []
+        assert other_ip.received == []
+        assert b.stats.packets_received > 0
 
 
 async def test_hostile_bytes_never_raise_and_are_counted(
@@ -261,12 +283,19 @@ async def test_hostile_bytes_never_raise_and_are_counted(
 
     plain = await make_session()
     secure = await make_session()
-    secure.enable_srtp(local=generate_crypto(), remote=generate_crypto())
+    theirs = generate_crypto()
+    secure.enable_srtp(local=generate_crypto(), remote=theirs)
+    sender = SrtpContext(local=theirs, remote=generate_crypto())
     source = ("127.0.0.1", 9)
-    valid = build_rtp(0, 1, 160, 5, bytes(160))
-    plain._on_rtp(  # noqa: SLF001  # the receive path, minus the socket
-        valid, source
-    )  # latch onto `source`, so hostile data is examined fully
+    for session in (plain, secure):
+        # Latch onto `source`, so hostile data is examined fully.
+        session.set_remote(*source)
+        for seq in range(PROBATION_PACKETS):
+            valid = build_rtp(0, seq, seq * 160, 5, bytes(160))
+            if session is secure:
+                valid = sender.protect(valid)
+            session._on_rtp(valid, source)  # noqa: SLF001  # the receive path, minus the socket
+        assert session.latched_address == source
 
     def counted(session: MediaSession) -> int:
         stats = session.stats
@@ -275,6 +304,7 @@ async def test_hostile_bytes_never_raise_and_are_counted(
             + stats.rtcp_received
             + stats.malformed_packets
             + stats.foreign_packets
+            + stats.probation_packets
             + stats.srtp_auth_failures
             + stats.srtp_replays
             + stats.duplicates
@@ -299,10 +329,13 @@ async def test_hostile_bytes_never_raise_and_are_counted(
             assert counted(session) == before + 2
 
     feed()
-    async with raw_peer() as peer:
+    before = counted(plain)
+    async with raw_peer() as peer, raw_peer("127.0.0.2") as stranger:
         for data in (b"", b"\x00" * 3, b"\xff" * 1400):
             peer.send(data, address(plain))
-        await until(lambda: plain.stats.foreign_packets >= 2)
+            stranger.send(data, address(plain))
+        await until(lambda: counted(plain) == before + 6)
+    assert plain.stats.foreign_packets >= 3
 
 
 async def test_rtcp_exchange_feeds_stats(make_session: SessionFactory) -> None:
@@ -325,6 +358,10 @@ async def test_rtcp_muxed_and_malformed(make_session: SessionFactory) -> None:
     async with raw_peer() as peer:
         b.set_remote(*peer.address)
         peer.send(build_rtcp(0x55, "peer"), address(b))
+        await until(lambda: b.stats.foreign_packets == 1)  # not before RTP latched
+        prime(peer, b, 0x55)
+        await until(lambda: b.latched_address == peer.address)
+        peer.send(build_rtcp(0x55, "peer"), address(b))
         await until(lambda: b.stats.rtcp_received == 1)
         peer.send(b"\x80\xc9junk", ("127.0.0.1", b.local_port + 1))
         await until(lambda: b.stats.malformed_packets == 1)
@@ -344,7 +381,8 @@ async def test_ssrc_change_mid_call(make_session: SessionFactory) -> None:
                     build_rtp(0, base + index, (base + index) * 160, ssrc, payload),
                     address(b),
                 )
-            await asyncio.sleep(0.06)
+            # The old source must go quiet before a new SSRC takes over.
+            await asyncio.sleep(SSRC_SILENCE + 0.1)
         peer.send(build_rtp(0, 999_010 & 0xFFFF, 0, 0x22, b"\xff" * 160), address(b))
         peer.send(build_rtp(0, 30_000, 0, 0x22, b"\xff" * 160), address(b))  # far jump
         peer.send(
@@ -355,7 +393,9 @@ async def test_ssrc_change_mid_call(make_session: SessionFactory) -> None:
     stats = b.stats
     assert stats.ssrc_changes == 1
     assert stats.sequence_jumps == 1
-    assert stats.packets_received == 13
+    # Each SSRC's first packets are on probation: 2 * (5 - 2) + 3 after the change.
+    assert stats.probation_packets == 2 * (PROBATION_PACKETS - 1)
+    assert stats.packets_received == 9
     assert len(await heard.get()) == 320
 
 
@@ -373,7 +413,7 @@ async def test_inactivity_signalled_once_then_rearmed(
     assert len(calls) == 1
     async with raw_peer() as peer:
         b.set_remote(*peer.address)
-        peer.send(build_rtp(8, 1, 160, 3, b"\xd5" * 160), address(b))
+        prime(peer, b, 3)
         await until(lambda: b.last_packet_at is not None)
     await until(lambda: len(calls) == 2)
 
@@ -418,8 +458,8 @@ async def test_play_clear_and_close(make_session: SessionFactory) -> None:
     )  # a rate change flushes the first
     a.enqueue_audio(tone_pcm(500, 8000, 0.05), 8000)
     a.set_codec(Codec.PCMU)
-    with pytest.raises(CodecUnavailableError):
-        a.set_codec(Codec.GSM)
+    a.set_codec(Codec.GSM)
+    assert a.codec is Codec.GSM
     with pytest.raises(ValueError):
         a.enqueue_audio(b"\x00" * 4, 44100)
     with pytest.raises(ValueError):

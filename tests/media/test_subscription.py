@@ -1,4 +1,4 @@
-"""Tests of audio subscriptions and latching."""
+"""Tests of audio subscriptions (latching: test_latching.py)."""
 
 import asyncio
 
@@ -7,7 +7,6 @@ import pytest
 from custom_components.cloud_sip_ua.cloudsipua.media.errors import (
     SubscriptionClosedError,
 )
-from custom_components.cloud_sip_ua.cloudsipua.media.latching import Latch
 from custom_components.cloud_sip_ua.cloudsipua.media.subscription import (
     AudioSubscription,
 )
@@ -49,16 +48,3 @@ def test_overrun_drops_oldest_and_close_unregisters() -> None:
     sub.close()
     sub.close()
     assert closed == [sub]
-
-
-def test_latch() -> None:
-    """Advertised address until the first valid source; then only that source is accepted."""
-    assert Latch().target is None
-    latch = Latch()
-    latch.advertised = ("192.0.2.1", 4000)
-    assert latch.target == ("192.0.2.1", 4000)
-    assert latch.accepts(("198.51.100.7", 5000))
-    latch.latch(("198.51.100.7", 5000))
-    latch.latch(("203.0.113.9", 6000))
-    assert latch.target == ("198.51.100.7", 5000)
-    assert not latch.accepts(("203.0.113.9", 6000))

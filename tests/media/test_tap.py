@@ -12,7 +12,7 @@ from .conftest import SessionFactory, tone_pcm, tone_snr
 async def test_tap_sees_both_directions_aligned(make_session: SessionFactory) -> None:
     """Each tick gives the received and the sent frame; different tones each way come through."""
     alice = await make_session()
-    bob = await make_session()
+    bob = await make_session(wait_for_remote=False)  # the far end: it speaks first
     alice.set_remote("127.0.0.1", bob.local_port)
     bob.set_remote("127.0.0.1", alice.local_port)
     ticks: list[tuple[bytes | None, bytes | None]] = []

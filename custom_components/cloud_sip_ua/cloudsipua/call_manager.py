@@ -707,6 +707,8 @@ class CallManager:
             or self.settings.telephone_event_payload_type,
             bind_host=self.settings.bind_host,
             port_range=self.settings.port_range,
+            # A public media address refuses private remotes (unless the factory says otherwise).
+            media_address=self.settings.media_address,
             inactivity_timeout=self.settings.inactivity_timeout,
             on_dtmf=lambda event: self._on_dtmf(call, event),
             on_inactive=lambda: self._on_inactive(call),
@@ -787,7 +789,7 @@ class CallManager:
             raise error
 
     async def _hang_up_at_cloud(self, call: Call) -> CloudSipUaError | None:
-        """Send hangupcalljwt once; queue retries unless the cloud answered."""
+        """Send hangupcalljwt once; queue retries unless the cloud answered; return a refusal."""
         assert call.reply_id is not None  # noqa: S101 - only called with one
         reply_id, site = call.reply_id, call.site_base_url
         try:
@@ -805,7 +807,7 @@ class CallManager:
             )
             self._unacknowledged[call.call_id] = (reply_id, site)
             self._spawn(self._retry_hang_up(call))
-            return err if isinstance(err, CloudSipUaError) else None
+        # Ended here and retried in the background: nothing the user needs to act on now.
         return None
 
     async def _retry_hang_up(self, call: Call) -> None:

@@ -1,8 +1,7 @@
-"""RTP media stack: G.711, RFC 4733 DTMF, SDES-SRTP, jitter buffer and symmetric latching."""
+"""RTP media stack: G.711, GSM 06.10, RFC 4733 DTMF, SDES-SRTP, jitter buffer, symmetric latching."""
 
 from .dtmf import DtmfEvent
 from .errors import (
-    CodecUnavailableError,
     CryptoParseError,
     MalformedPacketError,
     MediaError,
@@ -19,7 +18,6 @@ from .stats import MediaStats
 __all__ = [
     "SUPPORTED_SUITES",
     "AudioSubscription",
-    "CodecUnavailableError",
     "CryptoParseError",
     "DtmfEvent",
     "MalformedPacketError",

@@ -1,20 +1,48 @@
-"""Voice codecs: G.711 A-law and mu-law through audioop; GSM 06.10 only if FFmpeg can do both ways."""
+"""Voice codecs: G.711 A-law and mu-law through audioop, GSM 06.10 in Python and numpy."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 import random
+from typing import Protocol
 
 import audioop
 
 from ..models import Codec  # noqa: TID252  # the library stays relocatable
-from .errors import CodecUnavailableError
+from .gsm import FRAME_SIZE as GSM_FRAME_SIZE, SIGNATURE, GsmDecoder, GsmEncoder
 
 CLOCK_RATE = 8000
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz
 FRAME_BYTES = FRAME_SAMPLES * 2  # 16-bit linear PCM
 SILENCE_FRAME = bytes(FRAME_BYTES)
+
+
+class VoiceCodec(Protocol):
+    """What the media session needs of a codec: one instance per session and direction."""
+
+    codec: Codec
+    payload_type: int
+
+    @property
+    def silence(self) -> bytes:
+        """Return the payload of one silent 20 ms frame."""
+
+    def encode(self, pcm: bytes) -> bytes:
+        """Encode 20 ms of 16-bit little-endian PCM at 8 kHz."""
+
+    def decode(self, payload: bytes) -> bytes:
+        """Decode a payload to 16-bit little-endian PCM at 8 kHz."""
+
+    def comfort_noise(self, frames: int = 8, level: int = 24) -> list[bytes]:
+        """Return encoded frames of low-level white noise to cycle through."""
+
+
+def _noise_pcm(rng: random.Random, level: int) -> bytes:
+    """Return one frame of white noise within +-level as 16-bit little-endian PCM."""
+    return b"".join(
+        rng.randint(-level, level).to_bytes(2, "little", signed=True)
+        for _ in range(FRAME_SAMPLES)
+    )
 
 
 class G711Codec:
@@ -45,44 +73,53 @@ class G711Codec:
     def comfort_noise(self, frames: int = 8, level: int = 24) -> list[bytes]:
         """Return encoded frames of low-level white noise (about -60 dBFS) to cycle through."""
         rng = random.Random(self.payload_type)
-        noise = []
-        for _ in range(frames):
-            samples = [rng.randint(-level, level) for _ in range(FRAME_SAMPLES)]
-            pcm = b"".join(
-                sample.to_bytes(2, "little", signed=True) for sample in samples
-            )
-            noise.append(self._encode(pcm, 2))
-        return noise
+        return [self._encode(_noise_pcm(rng, level), 2) for _ in range(frames)]
 
 
-@cache
-def gsm_support() -> str | None:
-    """Return None if FFmpeg (via PyAV) can encode and decode GSM 06.10, else the reason why not."""
-    try:
-        import av  # noqa: PLC0415  # heavy import, only needed for this probe
+class GsmCodec:
+    """GSM 06.10 full rate (RFC 3551 payload type 3): 33-byte frames of 160 samples."""
 
-        av.codec.Codec("gsm", "r")
-    except Exception as err:  # noqa: BLE001  # any failure means unavailable
-        return f"no GSM 06.10 decoder in this FFmpeg build ({err})"
-    try:
-        av.codec.Codec("gsm", "w")
-    except Exception:  # noqa: BLE001
-        return (
-            "the FFmpeg build in PyAV decodes GSM 06.10 but has no GSM encoder (libgsm is not "
-            "linked), and no other maintained GSM library is installed; negotiate PCMA or PCMU"
+    __slots__ = ("_decoder", "_encoder", "codec", "payload_type")
+
+    def __init__(self) -> None:
+        """Start both directions from libgsm's initial state."""
+        self.codec = Codec.GSM
+        self.payload_type = Codec.GSM.payload_type
+        self._encoder = GsmEncoder()
+        self._decoder = GsmDecoder()
+
+    @property
+    def silence(self) -> bytes:
+        """Encode a silent frame with the running encoder, so its state stays the far end's."""
+        return self._encoder.encode(SILENCE_FRAME)
+
+    def encode(self, pcm: bytes) -> bytes:
+        """Encode whole 20 ms frames of 16-bit little-endian PCM at 8 kHz."""
+        return b"".join(
+            self._encoder.encode(pcm[start : start + FRAME_BYTES])
+            for start in range(0, len(pcm), FRAME_BYTES)
         )
-    return None  # pragma: no cover  # no PyAV wheel ships a GSM encoder today
+
+    def decode(self, payload: bytes) -> bytes:
+        """Decode the frames of a payload (RFC 3551 allows several); a corrupt one plays silence."""
+        pcm = []
+        for start in range(0, len(payload) - GSM_FRAME_SIZE + 1, GSM_FRAME_SIZE):
+            frame = payload[start : start + GSM_FRAME_SIZE]
+            if frame[0] >> 4 == SIGNATURE:
+                pcm.append(self._decoder.decode(frame))
+            else:  # libgsm refuses such a frame too; keep the timing, skip the state update
+                pcm.append(SILENCE_FRAME)
+        return b"".join(pcm)
+
+    def comfort_noise(self, frames: int = 8, level: int = 24) -> list[bytes]:
+        """Return frames of low-level white noise, encoded apart from the running encoder."""
+        rng = random.Random(self.payload_type)
+        encoder = GsmEncoder()
+        return [encoder.encode(_noise_pcm(rng, level)) for _ in range(frames)]
 
 
-def codec_available(codec: Codec) -> bool:
-    """Tell whether the media stack can send and receive `codec` here."""
-    return codec is not Codec.GSM or gsm_support() is None
-
-
-def create_codec(codec: Codec) -> G711Codec:
-    """Return the codec implementation; raise CodecUnavailableError if it cannot run here."""
+def create_codec(codec: Codec) -> VoiceCodec:
+    """Return a new codec implementation, with its own state, for `codec`."""
     if codec is Codec.GSM:
-        raise CodecUnavailableError(
-            f"GSM is not available: {gsm_support() or 'not implemented'}"
-        )
+        return GsmCodec()
     return G711Codec(codec)

@@ -7,10 +7,6 @@ class MediaError(CloudSipUaError):
     """Base of every media stack error."""
 
 
-class CodecUnavailableError(MediaError):
-    """The negotiated codec cannot run on this machine."""
-
-
 class NoFreePortError(MediaError):
     """No even RTP port (with RTCP on port + 1) is free in the configured range."""
 

@@ -12,7 +12,8 @@ import socket
 import struct
 
 from ..models import Codec, CryptoEntry  # noqa: TID252  # the library stays relocatable
-from .codecs import CLOCK_RATE, FRAME_BYTES, FRAME_SAMPLES, G711Codec, create_codec
+from .addresses import RemoteAddressPolicy, private_remotes_allowed
+from .codecs import CLOCK_RATE, FRAME_BYTES, FRAME_SAMPLES, VoiceCodec, create_codec
 from .dtmf import DtmfEvent, DtmfPacket, DtmfReceiver, event_packets, validate_digits
 from .errors import (
     MalformedPacketError,
@@ -22,7 +23,7 @@ from .errors import (
     SrtpReplayError,
 )
 from .jitter import JitterBuffer
-from .latching import Address, Latch
+from .latching import NEW_SOURCE, PROBATION, Address, SourceGuard
 from .reception import ACCEPTED, DUPLICATE, ReceptionStats
 from .resample import Resampler
 from .rtcp import (
@@ -85,12 +86,20 @@ class MediaSession:
         on_inactive: Callable[[], None] | None = None,
         comfort_noise: bool = False,
         rtcp_interval: float = 5.0,
+        wait_for_remote: bool = True,
+        allow_private_remote: bool | None = None,
+        media_address: str | None = None,
     ) -> None:
-        """Configure the session; raises CodecUnavailableError if `codec` cannot run here."""
+        """Configure the session; `codec` is the one we send (PCMU, PCMA or GSM)."""
+        # With `wait_for_remote` (the default) nothing is sent before the remote party's own
+        # packets passed latching, so a forged address cannot aim our stream at a victim; the
+        # far end of a test or the emulator, which must speak first, turns it off.
+        # `allow_private_remote` None: allowed unless `media_address` (else a specific
+        # `bind_host`) is public, so a public endpoint is not aimed at its own network.
         self._encoder = create_codec(codec)
-        self._decoders: dict[int, G711Codec] = {
-            Codec.PCMU.payload_type: G711Codec(Codec.PCMU),
-            Codec.PCMA.payload_type: G711Codec(Codec.PCMA),
+        # Received audio is decoded by its payload type, whatever codec we send.
+        self._decoders: dict[int, VoiceCodec] = {
+            each.payload_type: create_codec(each) for each in Codec
         }
         self._te_pt = telephone_event_payload_type
         self._bind_host = bind_host
@@ -110,9 +119,13 @@ class MediaSession:
         self._cname = f"{secrets.token_hex(6)}@cloudsipua"
         self._stats = MediaStats()
         self._payload_octets_sent = 0
-        self._latch = Latch()
-        self._rtcp_latch = Latch()
-        self._rtcp_mux = False
+        self._wait_for_remote = wait_for_remote
+        if allow_private_remote is None:
+            allow_private_remote = private_remotes_allowed(media_address or bind_host)
+        self._policy = RemoteAddressPolicy(allow_private=allow_private_remote)
+        self._remote: Address | None = None  # as set_remote was given it
+        self._remote_refusal: str | None = None
+        self._guard = SourceGuard()
         self._srtp: SrtpContext | None = None
         self._jitter = JitterBuffer()
         self._reception: ReceptionStats | None = None
@@ -171,6 +184,7 @@ class MediaSession:
         self._rtcp_transport = rtcp_transport
         now = loop.time()
         self._started_at = now
+        self._guard.advertised_at = now  # the remote may have been set before the clock
         self._next_tick = now + FRAME_SECONDS
         self._tick_handle = loop.call_at(self._next_tick, self._tick)
         self._rtcp_handle = loop.call_at(now + self._rtcp_delay() / 2, self._rtcp_tick)
@@ -258,7 +272,12 @@ class MediaSession:
     @property
     def latched_address(self) -> Address | None:
         """Return the remote source we latched onto, if any."""
-        return self._latch.latched
+        return self._guard.latched
+
+    @property
+    def remote_refusal(self) -> str | None:
+        """Return why the advertised remote address was refused (see addresses.py), if it was."""
+        return self._remote_refusal
 
     @property
     def last_packet_at(self) -> float | None:
@@ -285,15 +304,24 @@ class MediaSession:
 
     def set_remote(self, host: str, port: int) -> None:
         """Set the advertised remote RTP address; a new address drops an earlier latch."""
+        # An address the policy refuses is neither sent to nor listened to: the call stays
+        # silent rather than reflect media at a network it must not reach.
         address = (host, port)
-        if self._latch.advertised != address:
-            self._latch = Latch()
-            self._rtcp_latch = Latch()
-            self._latch.advertised = address
-            self._rtcp_latch.advertised = (host, port + 1)
+        if self._remote == address:
+            return
+        self._remote = address
+        now = self._loop.time() if self._loop is not None else 0.0
+        refusal = self._remote_refusal = self._policy.refusal(host, port)
+        if refusal is not None:
+            _LOGGER.warning(
+                "Refusing remote media address %s port %s (%s)", host, port, refusal
+            )
+            self._guard.advertise(None, now)
+            return
+        self._guard.advertise(address, now)
 
     def set_codec(self, codec: Codec) -> None:
-        """Switch the codec we send (we decode PCMA and PCMU whatever was negotiated)."""
+        """Switch the codec we send (we decode PCMU, PCMA and GSM whatever was negotiated)."""
         self._encoder = create_codec(codec)
         if self._comfort_noise:
             self._noise = self._encoder.comfort_noise()
@@ -449,12 +477,21 @@ class MediaSession:
 
     def _send_frame(self) -> None:
         """Build, protect and send this tick's RTP packet."""
-        payload_type, timestamp, marker, payload = self._next_payload()
-        self._ts = (self._ts + FRAME_SAMPLES) & 0xFFFFFFFF
-        target = self._latch.target
+        guard = self._guard
+        target = guard.latched
+        if target is None and not self._wait_for_remote:
+            target = guard.advertised
         transport = self._rtp_transport
         if target is None or transport is None:
+            # No remote proved itself yet: the clock runs, nothing reaches the wire (nor a
+            # recording: nobody heard it). Queued audio and DTMF wait, so a greeting starts
+            # whole and a stateful encoder (GSM) stays in step with the far end's decoder.
+            self._ts = (self._ts + FRAME_SAMPLES) & 0xFFFFFFFF
+            self._stats.packets_withheld += 1
+            self._sent_pcm = None
             return
+        payload_type, timestamp, marker, payload = self._next_payload()
+        self._ts = (self._ts + FRAME_SAMPLES) & 0xFFFFFFFF
         packet = (
             _RTP_HEADER.pack(
                 0x80,
@@ -479,15 +516,15 @@ class MediaSession:
     def _on_rtp(self, data: bytes, addr: Address) -> None:
         """Handle one datagram on the RTP port: checks, SRTP, latching, then dispatch."""
         stats = self._stats
-        if not self._latch.accepts(addr):
+        guard = self._guard
+        if not guard.admits(addr):
             stats.foreign_packets += 1
             return
         if len(data) < RTP_HEADER_SIZE or data[0] >> 6 != 2:
             stats.malformed_packets += 1
             return
         if 200 <= data[1] <= 204:  # RTCP multiplexed on the RTP port (RFC 5761)
-            self._rtcp_mux = True
-            self._on_rtcp(data, addr)
+            self._on_rtcp(data, addr, muxed=True)
             return
         size = len(data)
         srtp = self._srtp
@@ -509,12 +546,19 @@ class MediaSession:
         if payload_type == self._te_pt and len(packet.payload) < 4:
             stats.malformed_packets += 1
             return
-        if self._latch.latched is None:
-            self._latch.latch(addr)
+        loop = self._loop
+        assert loop is not None
+        now = loop.time()
+        verdict = guard.check(addr, packet.ssrc, packet.sequence, now)
+        if verdict == PROBATION:
+            # Not trusted yet: no audio, no DTMF, and the current source's state stays.
+            stats.probation_packets += 1
+            return
         reception = self._reception
-        if reception is None or reception.ssrc != packet.ssrc:
+        if verdict == NEW_SOURCE or reception is None:
             if reception is not None:
-                stats.ssrc_changes += 1
+                if reception.ssrc != packet.ssrc:
+                    stats.ssrc_changes += 1
                 self._jitter.reset()
             self._reception = reception = ReceptionStats(packet.ssrc, packet.sequence)
         else:
@@ -525,9 +569,6 @@ class MediaSession:
                 else:
                     stats.sequence_jumps += 1
                 return
-        loop = self._loop
-        assert loop is not None
-        now = loop.time()
         self._last_packet_at = now
         self._inactive_signalled = False
         stats.packets_received += 1
@@ -668,13 +709,16 @@ class MediaSession:
 
     def _send_rtcp(self, *, bye: bool) -> None:
         """Send SR (or RR if we have sent nothing) with a report about the remote source."""
-        if self._rtcp_mux:
-            transport, target = self._rtp_transport, self._latch.target
-        else:
-            transport, target = self._rtcp_transport, self._rtcp_latch.target
-            if target is None and self._latch.target is not None:
-                host, port = self._latch.target
-                target = (host, port + 1)
+        guard = self._guard
+        target = guard.rtcp_target
+        if (
+            target is None
+            and not self._wait_for_remote
+            and guard.advertised is not None
+        ):
+            host, port = guard.advertised
+            target = (host, port + 1)
+        transport = self._rtp_transport if guard.rtcp_muxed else self._rtcp_transport
         if transport is None or target is None:
             return
         loop = self._loop
@@ -703,11 +747,10 @@ class MediaSession:
         transport.sendto(packet, target)
         stats.rtcp_sent += 1
 
-    def _on_rtcp(self, data: bytes, addr: Address) -> None:
+    def _on_rtcp(self, data: bytes, addr: Address, *, muxed: bool = False) -> None:
         """Handle one RTCP datagram: SRTCP, parse, and fold the reports into the statistics."""
         stats = self._stats
-        latch = self._latch if self._rtcp_mux else self._rtcp_latch
-        if not latch.accepts(addr):
+        if not self._guard.rtcp_accepts(addr, muxed=muxed):
             stats.foreign_packets += 1
             return
         if self._srtp is not None:
@@ -724,7 +767,7 @@ class MediaSession:
         except MalformedPacketError:
             stats.malformed_packets += 1
             return
-        latch.latch(addr)
+        self._guard.rtcp_valid(addr, muxed=muxed)
         stats.rtcp_received += 1
         loop = self._loop
         assert loop is not None

@@ -25,7 +25,12 @@ class MediaStats:
     jitter_buffer_ms: float = 0.0  # current target depth
     srtp_auth_failures: int = 0
     srtp_replays: int = 0
-    foreign_packets: int = 0  # from a source other than the latched one
+    # Not from the advertised IP (RTCP: not from the latched source).
+    foreign_packets: int = 0
+    # From the advertised IP, held back until their source proves itself (or takes over).
+    probation_packets: int = 0
+    # Packets the clock did not send: no remote has proved itself yet.
+    packets_withheld: int = 0
     malformed_packets: int = 0
     unknown_payload_packets: int = 0  # valid RTP with a payload type we cannot play
     ssrc_changes: int = 0

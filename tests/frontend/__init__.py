@@ -1,0 +1,1 @@
+"""Tests against Home Assistant's real frontend and the libraries it formats text with."""
