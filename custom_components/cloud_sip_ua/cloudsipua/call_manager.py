@@ -274,6 +274,17 @@ class CallManager:
             return None
         return self._calls.get(match.call_id)
 
+    def _live_call(
+        self, kind: str, ids: Ids, waiting: Callable[[Call], bool]
+    ) -> Call | None:
+        """Return the live call a callback is for; count and log (once) one for no call."""
+        call = self._live(self._correlate(kind, ids, waiting))
+        if call is None:
+            self._log_once(
+                "callbacks_unknown_call", "Ignoring %s for no active call", kind
+            )
+        return call
+
     def _learn(self, call: Call, ids: Ids) -> None:
         """Remember the platform's identifiers of a call from one of its callbacks."""
         self._index.learn(
@@ -458,11 +469,7 @@ class CallManager:
             IdKind.TRACE_ID: _present(callback.trace_id),
             IdKind.SESSION_ID: _present(callback.session_id),
         }
-        call = self._live(self._correlate("callFailed", ids, _is_dialing))
-        if call is None:
-            self._log_once(
-                "callbacks_unknown_call", "Ignoring callFailed for no active call"
-            )
+        if (call := self._live_call("callFailed", ids, _is_dialing)) is None:
             return
         call.sip_status = callback.sip_status
         call.sip_reason = display_text(callback.sip_reason or callback.error_descr, 200)
@@ -479,11 +486,7 @@ class CallManager:
             IdKind.REFERENCE: reference_candidates(callback.session_reference_id),
             IdKind.SIP_CALL_ID: _present(callback.call_id),
         }
-        call = self._live(self._correlate("callHungup", ids, _is_live))
-        if call is None:
-            self._log_once(
-                "callbacks_unknown_call", "Ignoring callHungup for no active call"
-            )
+        if (call := self._live_call("callHungup", ids, _is_live)) is None:
             return
         # Still hung up at the cloud with our replyId: without callback signing this callback
         # may be forged, and a call that really ended just refuses the request.
@@ -497,11 +500,7 @@ class CallManager:
             IdKind.TRACE_ID: _present(callback.trace_id),
             IdKind.SESSION_ID: _present(callback.session_id),
         }
-        call = self._live(self._correlate("callNotify", ids, _is_dialing))
-        if call is None:
-            self._log_once(
-                "callbacks_unknown_call", "Ignoring callNotify for no active call"
-            )
+        if (call := self._live_call("callNotify", ids, _is_dialing)) is None:
             return
         self._learn(call, ids)
         if callback.event == "ringing" and call.state is CallState.DIALING:
