@@ -11,12 +11,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_NAME
 
-from .cloudsipua.call_manager import (
-    CallManager,
-    CallSettings,
-    SecondCallPolicy,
-    SrtpPolicy,
-)
+from .cloudsipua.call_manager import CallManager, CallSettings
 from .cloudsipua.callback_auth import CallbackVerifier
 from .cloudsipua.client import CloudSipUaClient, site_host_pattern
 from .cloudsipua.credentials import (
@@ -27,6 +22,7 @@ from .cloudsipua.credentials import (
 from .cloudsipua.media.addresses import private_remotes_allowed
 from .cloudsipua.media.session import MediaSession
 from .cloudsipua.models import PLACE_CODECS, Codec
+from .cloudsipua.policies import SecondCallPolicy, SrtpPolicy
 from .const import (
     AUTH_TOKEN,
     CONF_ALLOW_PRIVATE_MEDIA,

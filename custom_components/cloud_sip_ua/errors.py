@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
-from .cloudsipua.call_manager import CallError
 from .cloudsipua.exceptions import (
+    CallError,
     CloudSipUaAuthenticationError,
     CloudSipUaConnectionError,
     CloudSipUaError,
     CloudSipUaRequestRefusedError,
     InvalidRequestError,
+    MediaError,
 )
-from .cloudsipua.media.errors import MediaError
 from .const import DOMAIN
 
 if TYPE_CHECKING:

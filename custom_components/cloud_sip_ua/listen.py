@@ -24,7 +24,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
-from .cloudsipua.call_manager import CallError
+from .cloudsipua.exceptions import CallError
 from .const import CONF_LISTEN_FORMAT, DEFAULT_LISTEN_FORMAT, DOMAIN
 from .data import CloudSipUaConfigEntry
 from .listen_stream import WAV_RATES, stream_mp3, stream_wav

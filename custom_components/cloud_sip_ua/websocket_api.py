@@ -17,7 +17,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
-from .cloudsipua.call_manager import CallError
+from .cloudsipua.exceptions import CallError
 from .cloudsipua.media.session import AudioSubscription
 from .const import DOMAIN
 from .data import CloudSipUaConfigEntry

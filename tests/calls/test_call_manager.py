@@ -15,10 +15,8 @@ from custom_components.cloud_sip_ua.cloudsipua import (
     call_manager as call_manager_module,
 )
 from custom_components.cloud_sip_ua.cloudsipua.call_manager import (
-    CallError,
     CallManager,
     CallSettings,
-    SrtpPolicy,
 )
 from custom_components.cloud_sip_ua.cloudsipua.callbacks import (
     CallAnswered,
@@ -35,7 +33,9 @@ from custom_components.cloud_sip_ua.cloudsipua.client import CloudSipUaClient
 from custom_components.cloud_sip_ua.cloudsipua.credentials import (
     PrivateKeyTokenProvider,
 )
+from custom_components.cloud_sip_ua.cloudsipua.exceptions import CallError
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
+from custom_components.cloud_sip_ua.cloudsipua.policies import SrtpPolicy
 from emulator import Emulator, EmulatorConfig
 from tests.integration.conftest import TENANT, KeyPair, _key_pair
 

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cloud_sip_ua.cloudsipua.call_manager import (
+from custom_components.cloud_sip_ua.cloudsipua.calls import CallState
+from custom_components.cloud_sip_ua.cloudsipua.policies import (
     SecondCallPolicy,
     SrtpPolicy,
 )
-from custom_components.cloud_sip_ua.cloudsipua.calls import CallState
 from emulator import Emulator
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr

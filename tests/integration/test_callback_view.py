@@ -6,15 +6,17 @@ import json
 import time
 from typing import Any
 
+import aiohttp
 import jwt
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.cloud_sip_ua import callback_view
 from custom_components.cloud_sip_ua.callback_view import THROTTLE_BURST
 from emulator import Emulator
 from homeassistant.core import HomeAssistant
 
-from .conftest import KeyPair, _key_pair, sign
+from .conftest import WEBHOOK_ID, KeyPair, _key_pair, sign
 
 NEW_CALL = {
     "replyId": "reply-1",
@@ -168,3 +170,64 @@ async def test_emulator_signed_callbacks_are_accepted(
     assert init_integration.runtime_data.manager.current_call is not None
     assert emulator.callback_log[-1].status == 200
     await emulator.remote_hangup(call.call_id)
+
+
+async def test_chunked_body_over_the_cap_is_413(
+    init_integration: MockConfigEntry, ha_base_url: str
+) -> None:
+    """Without a Content-Length, the body is still read whole and capped at 64 KiB."""
+
+    async def chunks() -> Any:
+        for _ in range(20):
+            yield b" " * 4096
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{ha_base_url}/api/cloud_sip_ua/{WEBHOOK_ID}/callHungup",
+            data=chunks(),
+            headers={"Content-Type": "application/json"},
+        ) as resp,
+    ):
+        assert resp.status == 413
+    assert init_integration.runtime_data.rejections.counts["too_large"] == 1
+
+
+async def test_an_unforeseen_failure_is_422_not_500(
+    post: Any, init_integration: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the call manager did not foresee is answered 422 and logged with its traceback."""
+
+    async def broken(callback: Any) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(
+        init_integration.runtime_data.manager, "handle_callback", broken
+    )
+    assert await post("callHungup", {"callId": "x"}) == (
+        422,
+        b'{"error": "failed_to_apply"}',
+    )
+    assert init_integration.runtime_data.rejections.counts["failed_to_apply"] == 1
+
+
+async def test_remembered_answers_and_tokens_are_bounded(
+    hass: HomeAssistant,
+    post: Any,
+    init_integration: MockConfigEntry,
+    callback_keys: KeyPair,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the bound the oldest answers and tokens are forgotten; a forgotten one is new again."""
+    monkeypatch.setattr(callback_view, "MAX_REMEMBERED", 2)
+    tokens = [sign(callback_keys.private_pem, jti=str(n)) for n in range(4)]
+    for index, token in enumerate(tokens):
+        body = {"callId": f"gone-{index}"}
+        assert (await post("callHungup", body, authorization=token))[0] == 200
+    route = hass.data[callback_view.DATA_ROUTER].routes[WEBHOOK_ID]
+    assert len(route.answers) == 2
+    assert len(route.token_bodies) == 2
+    # The first token is forgotten: with another body it is no longer a known replay.
+    assert (await post("callHungup", {"x": 1}, authorization=tokens[0]))[0] == 200
+    # The last one is remembered: another body with it is refused.
+    assert (await post("callHungup", {"x": 1}, authorization=tokens[3]))[0] == 409

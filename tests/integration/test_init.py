@@ -109,3 +109,33 @@ async def test_calls_left_over_from_a_restart_are_hung_up(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await emulator.wait_for_state(call.call_id, "ended")
     assert hass_storage[key]["data"] == {"calls": []}
+
+
+async def test_a_leftover_the_cloud_cannot_be_asked_about_is_kept(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A leftover whose hang-up fails (5xx) stays on disk for the next start; a refusal goes."""
+    key = f"{DOMAIN}.{init_integration.entry_id}.calls"
+    store = leftovers.LeftoverCalls(hass, init_integration.entry_id)
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": {
+            "calls": [
+                {"reply_id": "unreachable", "site_base_url": None},
+                {"reply_id": "refused", "site_base_url": None},
+            ]
+        },
+    }
+    # The first hang-up gets a 503; the second a refusal (the emulator never issued it).
+    emulator.faults.update({"api_error": 1, "api_operations": ["hangupcalljwt"]})
+    tried = await store.async_end_leftovers(init_integration.runtime_data.client)
+    assert tried == 2
+    assert "trying again at the next start" in caplog.text
+    assert hass_storage[key]["data"]["calls"] == [
+        {"reply_id": "unreachable", "site_base_url": None}
+    ]

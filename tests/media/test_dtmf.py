@@ -4,13 +4,13 @@ import struct
 
 import pytest
 
+from custom_components.cloud_sip_ua.cloudsipua.exceptions import MalformedPacketError
 from custom_components.cloud_sip_ua.cloudsipua.media.dtmf import (
     DtmfEvent,
     DtmfReceiver,
     event_packets,
     validate_digits,
 )
-from custom_components.cloud_sip_ua.cloudsipua.media.errors import MalformedPacketError
 
 
 def fields(payload: bytes) -> tuple[int, bool, int]:

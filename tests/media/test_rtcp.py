@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from custom_components.cloud_sip_ua.cloudsipua.media.errors import MalformedPacketError
+from custom_components.cloud_sip_ua.cloudsipua.exceptions import MalformedPacketError
 from custom_components.cloud_sip_ua.cloudsipua.media.rtcp import (
     ReportBlock,
     SenderInfo,

@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from custom_components.cloud_sip_ua.cloudsipua.media.errors import CryptoParseError
+from custom_components.cloud_sip_ua.cloudsipua.exceptions import CryptoParseError
 from custom_components.cloud_sip_ua.cloudsipua.media.sdes import (
     SUITE_32,
     SUITE_80,

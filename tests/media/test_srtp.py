@@ -2,7 +2,7 @@
 
 import pytest
 
-from custom_components.cloud_sip_ua.cloudsipua.media.errors import (
+from custom_components.cloud_sip_ua.cloudsipua.exceptions import (
     SrtpAuthError,
     SrtpError,
     SrtpReplayError,

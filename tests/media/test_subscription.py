@@ -4,9 +4,7 @@ import asyncio
 
 import pytest
 
-from custom_components.cloud_sip_ua.cloudsipua.media.errors import (
-    SubscriptionClosedError,
-)
+from custom_components.cloud_sip_ua.cloudsipua.exceptions import SubscriptionClosedError
 from custom_components.cloud_sip_ua.cloudsipua.media.subscription import (
     AudioSubscription,
 )

@@ -6,7 +6,6 @@ import asyncio
 from collections import Counter, deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from enum import StrEnum
 from hashlib import sha256
 import logging
 import time
@@ -28,12 +27,14 @@ from .client import CloudSipUaClient
 from .display_text import display_text
 from .exceptions import (
     CallbackRefusedError,
+    CallError,
     CloudSipUaError,
     CloudSipUaRequestRefusedError,
 )
 from .media.sdes import answer_crypto, generate_crypto
 from .media.session import DtmfEvent, MediaSession
 from .models import ANSWER_CODECS, PLACE_CODECS, Codec, CryptoEntry
+from .policies import SecondCallPolicy, SrtpPolicy
 from .rate_limit import TokenBucket
 from .requests import AnswerCallRequest, PlaceCallRequest
 
@@ -48,30 +49,6 @@ ENDED_CALL_HISTORY = 256
 # trigger: a small budget bounds what a flood of them costs.
 ORPHAN_HANGUP_RATE = 0.2
 ORPHAN_HANGUP_BURST = 5.0
-
-
-class SrtpPolicy(StrEnum):
-    """Whether calls use SRTP."""
-
-    OFF = "off"
-    OFFER = "offer"
-    REQUIRE = "require"
-
-
-class SecondCallPolicy(StrEnum):
-    """What happens to an incoming call while another call is active."""
-
-    BUSY = "busy"
-    RING = "ring"
-
-
-class CallError(CloudSipUaError):
-    """A call action that makes no sense now."""
-
-    def __init__(self, key: str, message: str) -> None:
-        """Keep a stable key that callers can translate."""
-        super().__init__(message)
-        self.key = key
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,3 +121,44 @@ class CallbackRefusedError(CloudSipUaError):
         """Keep the stable reason next to the message."""
         self.reason = reason
         super().__init__(message)
+
+
+class CallError(CloudSipUaError):
+    """A call action that makes no sense now."""
+
+    def __init__(self, key: str, message: str) -> None:
+        """Keep a stable key that callers can translate."""
+        super().__init__(message)
+        self.key = key
+
+
+class MediaError(CloudSipUaError):
+    """Base of every media stack error."""
+
+
+class NoFreePortError(MediaError):
+    """No even RTP port (with RTCP on port + 1) is free in the configured range."""
+
+
+class MalformedPacketError(MediaError):
+    """A datagram is not a valid RTP or RTCP packet."""
+
+
+class SubscriptionClosedError(MediaError):
+    """The audio subscription was closed and holds no more frames."""
+
+
+class SrtpError(MediaError):
+    """SRTP setup or processing failed."""
+
+
+class SrtpAuthError(SrtpError):
+    """An SRTP/SRTCP packet failed authentication (or could not be decrypted)."""
+
+
+class SrtpReplayError(SrtpError):
+    """An SRTP/SRTCP packet was a replay or too old for the replay window."""
+
+
+class CryptoParseError(SrtpError):
+    """An SDES crypto entry is malformed or uses an unsupported suite or parameter."""

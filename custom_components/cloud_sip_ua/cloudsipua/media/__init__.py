@@ -1,7 +1,6 @@
 """RTP media stack: G.711, GSM 06.10, RFC 4733 DTMF, SDES-SRTP, jitter buffer, symmetric latching."""
 
-from .dtmf import DtmfEvent
-from .errors import (
+from ..exceptions import (  # noqa: TID252  # the library stays relocatable
     CryptoParseError,
     MalformedPacketError,
     MediaError,
@@ -11,6 +10,7 @@ from .errors import (
     SrtpReplayError,
     SubscriptionClosedError,
 )
+from .dtmf import DtmfEvent
 from .sdes import SUPPORTED_SUITES, answer_crypto, generate_crypto, select_crypto
 from .session import AudioSubscription, MediaSession
 from .stats import MediaStats

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import struct
 
-from .errors import MalformedPacketError
+from ..exceptions import MalformedPacketError  # noqa: TID252  # the library stays relocatable
 
 DIGITS = "0123456789*#ABCD"
 _EVENT_CODES = {digit: code for code, digit in enumerate(DIGITS)}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import struct
 import time
 
-from .errors import MalformedPacketError
+from ..exceptions import MalformedPacketError  # noqa: TID252  # the library stays relocatable
 
 RTCP_SR = 200
 RTCP_RR = 201

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from .errors import MalformedPacketError
+from ..exceptions import MalformedPacketError  # noqa: TID252  # the library stays relocatable
 
 RTP_VERSION = 2
 RTP_HEADER_SIZE = 12

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import re
 import secrets
 
+from ..exceptions import CryptoParseError  # noqa: TID252  # the library stays relocatable
 from ..models import CryptoEntry  # noqa: TID252  # the library stays relocatable
-from .errors import CryptoParseError
 
 SUITE_80 = "AES_CM_128_HMAC_SHA1_80"
 SUITE_32 = "AES_CM_128_HMAC_SHA1_32"

@@ -11,17 +11,17 @@ import secrets
 import socket
 import struct
 
-from ..models import Codec, CryptoEntry  # noqa: TID252  # the library stays relocatable
-from .addresses import RemoteAddressPolicy, private_remotes_allowed
-from .codecs import CLOCK_RATE, FRAME_BYTES, FRAME_SAMPLES, VoiceCodec, create_codec
-from .dtmf import DtmfEvent, DtmfPacket, DtmfReceiver, event_packets, validate_digits
-from .errors import (
+from ..exceptions import (  # noqa: TID252  # the library stays relocatable
     MalformedPacketError,
     MediaError,
     NoFreePortError,
     SrtpError,
     SrtpReplayError,
 )
+from ..models import Codec, CryptoEntry  # noqa: TID252  # the library stays relocatable
+from .addresses import RemoteAddressPolicy, private_remotes_allowed
+from .codecs import CLOCK_RATE, FRAME_BYTES, FRAME_SAMPLES, VoiceCodec, create_codec
+from .dtmf import DtmfEvent, DtmfPacket, DtmfReceiver, event_packets, validate_digits
 from .jitter import JitterBuffer
 from .latching import NEW_SOURCE, PROBATION, Address, SourceGuard
 from .reception import ACCEPTED, DUPLICATE, ReceptionStats

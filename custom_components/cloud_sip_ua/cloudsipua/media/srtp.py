@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pylibsrtp
 
+from ..exceptions import SrtpAuthError, SrtpError, SrtpReplayError  # noqa: TID252  # the library stays relocatable
 from ..models import CryptoEntry  # noqa: TID252  # the library stays relocatable
-from .errors import SrtpAuthError, SrtpError, SrtpReplayError
 from .sdes import SUITE_32, parse_crypto
 
 _PROFILES = {

@@ -6,7 +6,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable
 
-from .errors import SubscriptionClosedError
+from ..exceptions import SubscriptionClosedError  # noqa: TID252  # the library stays relocatable
 
 DEFAULT_MAX_FRAMES = (
     50  # one second: a slower consumer loses the oldest frames, not memory
