@@ -1,0 +1,1 @@
+"""Known-answer vectors: RFCs, the ITU tables, and packets captured from ffmpeg."""
