@@ -31,7 +31,7 @@ import numpy as np
 
 from custom_components.cloud_sip_ua.cloudsipua.media import MediaSession
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
-from custom_components.cloud_sip_ua.listen_stream import stream_mp3, stream_wav
+from custom_components.cloud_sip_ua.intercom.listen_stream import stream_mp3, stream_wav
 
 RATE = 16000
 BURST_EVERY = 1.0

@@ -32,7 +32,7 @@ from custom_components.cloud_sip_ua.cloudsipua.media.rtp import build_rtp  # noq
 from custom_components.cloud_sip_ua.cloudsipua.media.srtp import SrtpContext  # noqa: E402
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec  # noqa: E402
 
-try:  # benchmark-only dependency: requirements_bench.txt
+try:  # aiortc comes with requirements_test.txt (the emulator's far end uses it)
     from aiortc.codecs.g711 import PcmaDecoder, PcmaEncoder
     from aiortc.jitterbuffer import JitterFrame
     from aiortc.rtp import RtpPacket as AiortcRtpPacket
@@ -164,8 +164,8 @@ async def receive_path() -> dict[str, float]:
             packets = rtp_stream(PACKETS, SrtpContext(local=theirs, remote=ours))
         source = (HOST, 9)
         session.set_remote(*source)
-        handler = session._on_rtp  # noqa: SLF001
-        pull = session._jitter.pull  # noqa: SLF001
+        handler = session._receiver.on_rtp  # noqa: SLF001
+        pull = session._receiver.jitter.pull  # noqa: SLF001
         iterator = iter(packets)
 
         def one(
@@ -227,7 +227,7 @@ async def send_path() -> dict[str, float]:
         session.enqueue_audio(bytes(320 * 20_000), 8000)
         results[
             f"ours {label}: take 20 ms, encode, pack, {'SRTP, ' if secure else ''}sendto"
-        ] = per_call_us(session._send_frame, 5000)  # noqa: SLF001
+        ] = per_call_us(session._sender.send_frame, 5000)  # noqa: SLF001
         await session.close()
         await asyncio.sleep(0.05)  # let the sink drain
     if not HAVE_AIORTC:

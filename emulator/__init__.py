@@ -3,8 +3,9 @@
 from .callbacks import CallbackRecord
 from .calls import CallDirection, CallState, EmulatedCall
 from .config import EmulatorConfig
-from .core import Emulator, EmulatorError
+from .core import EmulatorCore, EmulatorError
 from .faults import Faults
+from .server import Emulator
 
 __all__ = [
     "CallDirection",
@@ -13,6 +14,7 @@ __all__ = [
     "EmulatedCall",
     "Emulator",
     "EmulatorConfig",
+    "EmulatorCore",
     "EmulatorError",
     "Faults",
 ]

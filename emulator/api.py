@@ -13,7 +13,7 @@ from .auth import ApiAuthError
 from .openapi import OPERATIONS, BodyError, validate_request
 
 if TYPE_CHECKING:
-    from .core import Emulator
+    from .core import EmulatorCore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def _failure(status: int, reason: str, **extra: Any) -> web.Response:
     return _json({"success": False, "reason": reason, **extra}, status)
 
 
-def _post_handler(emulator: Emulator, operation: str) -> Handler:
+def _post_handler(emulator: EmulatorCore, operation: str) -> Handler:
     """Return the handler of one POST operation."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -76,7 +76,7 @@ async def _options(request: web.Request) -> web.StreamResponse:
     return web.json_response({}, headers=CORS_HEADERS)
 
 
-def add_api_routes(app: web.Application, emulator: Emulator) -> None:
+def add_api_routes(app: web.Application, emulator: EmulatorCore) -> None:
     """Register the four operations and their OPTIONS answers."""
     for operation in OPERATIONS:
         path = f"/mediaservice/{{domain}}/{operation}"

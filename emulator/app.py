@@ -11,7 +11,7 @@ from .api import add_api_routes
 from .control import control_app
 
 if TYPE_CHECKING:
-    from .core import Emulator
+    from .core import EmulatorCore
 
 PAGE_PATH = Path(__file__).with_name("page.html")
 
@@ -26,7 +26,7 @@ async def _page(request: web.Request) -> web.Response:
     )
 
 
-def build_app(emulator: Emulator) -> web.Application:
+def build_app(emulator: EmulatorCore) -> web.Application:
     """Return the application serving everything on one port."""
     app = web.Application()
     add_api_routes(app, emulator)

@@ -13,8 +13,8 @@ import sys
 from typing import TextIO
 
 from .config import DEFAULT_DOMAIN, EmulatorConfig
-from .core import Emulator
 from .keys import ensure_key_pair, public_key_pem
+from .server import Emulator
 
 DEFAULT_STATE_DIR = Path(".cache/emulator")
 

@@ -6,19 +6,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 
 from .calls import EmulatedCall
-from .core import PLACED_CALL_POLICIES, EmulatorError, UnknownCallError
+from .core import PLACED_CALL_POLICIES, EmulatorCore, EmulatorError, UnknownCallError
 
-if TYPE_CHECKING:
-    from .core import Emulator
-
-EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator")
+EMULATOR_KEY: web.AppKey[EmulatorCore] = web.AppKey("emulator")
 
 type _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -27,7 +24,7 @@ class _BadInput(Exception):
     """A control request carries a value of the wrong type."""
 
 
-def _emulator(request: web.Request) -> Emulator:
+def _emulator(request: web.Request) -> EmulatorCore:
     """Return the emulator serving this request."""
     return request.app[EMULATOR_KEY]
 
@@ -209,7 +206,7 @@ async def clear_callbacks(request: web.Request) -> web.Response:
     return web.json_response({"cleared": True})
 
 
-def _policy_json(emulator: Emulator) -> dict[str, Any]:
+def _policy_json(emulator: EmulatorCore) -> dict[str, Any]:
     """Return what the remote party does with placed calls."""
     return {
         "policy": emulator.placed_call_policy,
@@ -288,7 +285,7 @@ async def signing_key(request: web.Request) -> web.Response:
     )
 
 
-def control_app(emulator: Emulator) -> web.Application:
+def control_app(emulator: EmulatorCore) -> web.Application:
     """Return the control API as an application to mount at /control/."""
     app = web.Application(middlewares=[control_errors])
     app[EMULATOR_KEY] = emulator

@@ -1,4 +1,7 @@
-"""The emulator: the Cloud SIP UA service's call state machine and its remote parties."""
+"""The emulator: the Cloud SIP UA service's call state machine and its remote parties.
+
+It knows nothing of HTTP serving: server.py runs the web application around it.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +14,7 @@ import time
 from typing import Any, Literal
 
 import aiohttp
-from aiohttp import web
 
-from custom_components.cloud_sip_ua.cloudsipua.media import (
-    MediaError,
-    answer_crypto,
-    generate_crypto,
-)
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec, CryptoEntry
 
 from . import fields, payloads
@@ -26,6 +23,8 @@ from .auth import ApiTokenVerifier
 from .callbacks import CallbackRecord, CallbackSender
 from .calls import CallDirection, CallState, EmulatedCall
 from .config import EmulatorConfig
+from .far_end.errors import FarEndError
+from .far_end.sdes import answer as answer_crypto, new_crypto as generate_crypto
 from .faults import Faults
 from .fields import Refusal
 from .remote_party import AudioSource, RemoteParty
@@ -54,8 +53,12 @@ def _refused(reason: str) -> dict[str, Any]:
     return {"success": False, "reason": reason}
 
 
-class Emulator:
-    """Plays the Cloud SIP UA service and the people at the far end of its calls."""
+class EmulatorCore:
+    """Plays the Cloud SIP UA service and the people at the far end of its calls.
+
+    `server.Emulator` serves it over HTTP; the API handlers call `api_request` and the
+    control API the methods below.
+    """
 
     def __init__(self, config: EmulatorConfig) -> None:
         """Check the keys and prepare; nothing listens until start()."""
@@ -85,7 +88,6 @@ class Emulator:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ring_timers: dict[str, asyncio.TimerHandle] = {}
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
         self._sender: CallbackSender | None = None
         self._base_url = ""
@@ -94,7 +96,7 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
-        """Return the API base URL, e.g. `http://127.0.0.1:8080` (after start)."""
+        """Return the API base URL, e.g. `http://127.0.0.1:8080` (empty until served)."""
         return self._base_url
 
     @property
@@ -105,9 +107,7 @@ class Emulator:
         return self._sender
 
     async def start(self) -> None:
-        """Start serving the API, the control API and the web page."""
-        from .app import build_app  # noqa: PLC0415 - app imports this module
-
+        """Open the HTTP client that sends the callbacks."""
         self._http = aiohttp.ClientSession()
         self._sender = CallbackSender(
             self._http,
@@ -117,20 +117,16 @@ class Emulator:
             retries=self.config.callback_retries,
             backoff=self.config.callback_backoff,
         )
-        self._runner = web.AppRunner(build_app(self), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port)
-        try:
-            await site.start()
-        except OSError:
-            await self.stop()
-            raise
-        host, port = self._runner.addresses[0][:2]
-        self._base_url = f"http://{host}:{port}"
-        _LOGGER.info("Cloud SIP UA emulator serving on %s", self._base_url)
 
     async def stop(self) -> None:
-        """End every call without callbacks and stop serving."""
+        """End every call without callbacks and close the HTTP client."""
+        await self._end_calls()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def _end_calls(self) -> None:
+        """End every call and pending task without sending callbacks."""
         for timer in self._ring_timers.values():
             timer.cancel()
         self._ring_timers.clear()
@@ -140,12 +136,6 @@ class Emulator:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         for call in self._calls.values():
             await call.remote_party.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
 
     # ----- what tests and the control API see --------------------------------------------
 
@@ -218,7 +208,7 @@ class Emulator:
         try:
             party = self._new_party(Codec(codec), source, telephone_event_payload_type)
             await party.start()
-        except MediaError as err:
+        except FarEndError as err:
             raise EmulatorError(f"the remote party has no media: {err}") from err
         call = EmulatedCall(
             direction=CallDirection.INCOMING,
@@ -318,7 +308,7 @@ class Emulator:
             raise EmulatorError("DTMF digits are 0-9, *, # and A-D")
         try:
             await call.remote_party.send_dtmf(digits.upper(), duration_ms=duration_ms)
-        except (MediaError, ValueError) as err:
+        except (FarEndError, ValueError) as err:
             raise EmulatorError(f"DTMF could not be sent: {err}") from err
         call.note(f"sent DTMF {digits.upper()}")
 
@@ -372,7 +362,7 @@ class Emulator:
         if keys is not None:
             try:
                 party.enable_srtp(local=keys[0], remote=keys[1])
-            except MediaError as err:
+            except FarEndError as err:
                 raise Refusal(f"crypto cannot be used: {err}") from err
         if (reference := fields.optional_text(body, "sessionReferenceId")) is not None:
             call.session_reference_id = reference
@@ -434,7 +424,7 @@ class Emulator:
         try:
             party = self._new_party(codec, source, payload_type)
             playable = True
-        except MediaError:
+        except FarEndError:
             # The remote party cannot set up media for this codec: it will refuse the
             # INVITE with 488, so a PCMA party stands in to keep the call's records.
             party = self._new_party(Codec.PCMA, source, payload_type)
@@ -465,7 +455,7 @@ class Emulator:
         """Ring the remote party, then apply the placed-call policy."""
         try:
             await call.remote_party.start()
-        except MediaError as err:
+        except FarEndError as err:
             _LOGGER.warning("Remote party for a placed call has no media: %s", err)
             self._fail(call, 503, "Service Unavailable")
             return

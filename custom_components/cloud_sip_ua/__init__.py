@@ -14,9 +14,6 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .callback_url import async_callback_base_url
-from .callback_view import async_get_router
-from .card import async_register_card
 from .cloudsipua.call_manager import CallManager
 from .cloudsipua.callback_auth import CallbackVerifier
 from .cloudsipua.client import CloudSipUaClient
@@ -44,10 +41,14 @@ from .data import (
     media_factory_from_options,
     token_provider_from_data,
 )
-from .intercom import async_setup_intercom, async_setup_intercom_services
+from .http.callback_url import async_callback_base_url
+from .http.callback_view import async_get_router
+from .http.card import async_register_card
+from .http.listen_view import ListenView
+from .http.websocket_api import async_register_websocket_commands
+from .intercom.controller import IntercomController
 from .leftovers import LeftoverCalls
 from .services import async_setup_services
-from .websocket_api import async_register_websocket_commands
 
 PLATFORMS = [
     Platform.ASSIST_SATELLITE,
@@ -64,10 +65,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the callback endpoint and the integration's actions."""
+    """Register the HTTP views, the actions and the WebSocket command."""
     async_get_router(hass)
+    hass.http.register_view(ListenView())
     async_setup_services(hass)
-    async_setup_intercom_services(hass)
     async_register_websocket_commands(hass)
     # Before the HTTP server starts, so that the card's route joins it.
     await async_register_card(hass)
@@ -135,13 +136,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -
     leftovers = LeftoverCalls(hass, entry.entry_id)
     await leftovers.async_end_leftovers(client)
     leftovers.async_track(manager)
-    entry.runtime_data = CloudSipUaData(client, manager, verifier, callback_url)
+    intercom = IntercomController(hass, entry, manager)
+    entry.runtime_data = CloudSipUaData(
+        client, manager, verifier, callback_url, intercom
+    )
 
     router = async_get_router(hass)
     router.register(webhook_id, entry.runtime_data)
     entry.async_on_unload(lambda: router.unregister(webhook_id))
     entry.async_on_unload(manager.close)
-    await async_setup_intercom(hass, entry)
+    # After manager.close: unload runs its callbacks last first, so recordings end first.
+    await intercom.async_start()
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 import io
 import logging
@@ -22,20 +21,19 @@ from homeassistant.components.assist_satellite.connection_test import (
     CONNECTION_TEST_URL_BASE,
 )
 from homeassistant.const import Platform
-from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.core import Context, HomeAssistant, ServiceResponse, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .assist_session import CallAssistant, TurnResult
-from .audio import SAMPLE_RATE, async_media_to_pcm
-from .cloudsipua.calls import CallDirection, CallEvent, CallEventType
-from .cloudsipua.exceptions import CloudSipUaError
 from .cloudsipua.media.session import MediaSession
-from .const import DOMAIN
+from .const import ATTR_CALL_ID, DOMAIN, SAMPLE_RATE
 from .data import CloudSipUaConfigEntry, assist_enabled
 from .entity import CloudSipUaEntity
 from .errors import translate_errors
+from .intercom.assist_session import TurnResult
+from .intercom.audio import async_media_to_pcm
+from .intercom.controller import IntercomController
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,7 +61,9 @@ async def async_setup_entry(
     if not assist_enabled(entry.options):
         _async_forget_assist_entities(hass, entry)
         return
-    async_add_entities([CallAssistSatellite(entry, ASSIST)])
+    async_add_entities(
+        [CallAssistSatellite(entry, ASSIST, entry.runtime_data.intercom)]
+    )
 
 
 @callback
@@ -79,7 +79,11 @@ def _async_forget_assist_entities(
 
 
 class CallAssistSatellite(CloudSipUaEntity, AssistSatelliteEntity):
-    """Runs Assist pipelines on the connected call: the caller talks, Home Assistant answers."""
+    """Runs Assist pipelines on the connected call: the caller talks, Home Assistant answers.
+
+    The intercom controller decides when Assist runs and keeps its sessions; this entity is
+    their voice (pipeline runs, replies, announcements) and shows which call Assist is on.
+    """
 
     entity_description: AssistSatelliteEntityDescription
     _attr_supported_features = (
@@ -98,12 +102,11 @@ class CallAssistSatellite(CloudSipUaEntity, AssistSatelliteEntity):
         self,
         entry: CloudSipUaConfigEntry,
         description: AssistSatelliteEntityDescription,
+        intercom: IntercomController,
     ) -> None:
-        """Start with no session."""
+        """Serve the entry's intercom."""
         super().__init__(entry, description)
-        self._assistant: CallAssistant | None = None
-        self._session_task: asyncio.Task[None] | None = None
-        self._session_call_id: str | None = None
+        self._intercom = intercom
         self._turn = TurnResult()
 
     @property
@@ -125,22 +128,7 @@ class CallAssistSatellite(CloudSipUaEntity, AssistSatelliteEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Return the call Assist is on, if any."""
-        return {"call_id": self.session_call_id}
-
-    @property
-    def assistant(self) -> CallAssistant | None:
-        """Return the running session, if any."""
-        return self._assistant
-
-    @property
-    def session_call_id(self) -> str | None:
-        """Return the id of the call Assist runs on."""
-        return self._session_call_id
-
-    @property
-    def assist_active(self) -> bool:
-        """Return whether Assist is running on a call."""
-        return self._session_task is not None
+        return {"call_id": self._intercom.session_call_id}
 
     @callback
     def async_get_configuration(self) -> AssistSatelliteConfiguration:
@@ -157,98 +145,29 @@ class CallAssistSatellite(CloudSipUaEntity, AssistSatelliteEntity):
             translation_domain=DOMAIN, translation_key="no_wake_words"
         )
 
-    # ---- call events -----------------------------------------------------------------------
+    # ---- the user's intent, forwarded to the intercom ------------------------------------
 
-    @callback
-    def _async_handle_call_event(self, event: CallEvent) -> None:
-        """Answer and assist when set to; stop with the call."""
-        call = event.call
-        intercom = self._entry.runtime_data.intercom
-        answers = intercom is not None and intercom.assist_answers
-        if (
-            event.type is CallEventType.RING
-            and answers
-            and call.direction is CallDirection.INCOMING
-        ):
-            self._entry.async_create_background_task(
-                self.hass, self._async_answer(call.call_id), "assist answer"
-            )
-        elif event.type is CallEventType.ANSWERED and answers:
-            self.async_start_assist(call.call_id)
-        elif (
-            event.type is CallEventType.HUNG_UP
-            and call.call_id == self._session_call_id
-        ):
-            self.async_stop_assist()
-        super()._async_handle_call_event(event)
+    async def async_start_assist(self, call_id: str | None = None) -> ServiceResponse:
+        """Run Assist on the connected call until it ends (the start_assist action)."""
+        async with translate_errors(self.hass, self._entry):
+            return {ATTR_CALL_ID: self._intercom.async_start_assist(call_id)}
 
-    async def _async_answer(self, call_id: str) -> None:
-        """Pick up a ringing call for Assist."""
-        try:
-            await self._manager.answer(call_id)
-        except CloudSipUaError as err:
-            _LOGGER.warning("Assist could not answer call %s: %s", call_id, err)
-
-    # ---- sessions --------------------------------------------------------------------------
-
-    @callback
-    def async_start_assist(
-        self, call_id: str | None = None, *, continuous: bool = True
-    ) -> None:
-        """Run Assist on the connected call until it ends (raises CallError if not connected)."""
-        media = self._manager.media_of(call_id)
-        call = self._manager.get_call(call_id)
-        if self._assistant is not None and self._session_call_id == call.call_id:
-            self._assistant.continuous |= continuous
-            return
-        self.async_stop_assist()
-        self._start_session(call.call_id, media, continuous=continuous)
-
-    def _start_session(
-        self, call_id: str, media: MediaSession, *, continuous: bool
-    ) -> None:
-        """Start the per-call loop in the background."""
-        assistant = CallAssistant(self, media, continuous=continuous)
-        self._assistant = assistant
-        self._session_call_id = call_id
-        self._session_task = self._entry.async_create_background_task(
-            self.hass, self._async_run_session(assistant), "cloud_sip_ua assist"
-        )
-        self.async_write_ha_state()
-
-    async def _async_run_session(self, assistant: CallAssistant) -> None:
-        """Run a session and forget it when it ends."""
-        try:
-            await assistant.run()
-        finally:
-            if self._assistant is assistant:
-                self._assistant = None
-                self._session_task = None
-                self._session_call_id = None
-                if self.hass is not None and self.entity_id:
-                    self.async_write_ha_state()
-
-    @callback
-    def async_stop_assist(self) -> None:
-        """Stop Assist on the call (the call goes on)."""
-        if self._assistant is not None:
-            self._assistant.stop()
+    async def async_stop_assist(self) -> ServiceResponse:
+        """Stop Assist; the call goes on (the stop_assist action)."""
+        return {ATTR_CALL_ID: self._intercom.async_stop_assist()}
 
     async def async_added_to_hass(self) -> None:
-        """Make the satellite reachable for the switch and the actions."""
+        """Be the voice of the intercom's Assist sessions while the entity exists."""
         await super().async_added_to_hass()
-        if (intercom := self._entry.runtime_data.intercom) is not None:
-            intercom.satellite = self
+        self.async_on_remove(self._intercom.async_attach_assist(self))
+        self.async_on_remove(
+            self._intercom.async_add_listener(self.async_write_ha_state)
+        )
 
     async def async_will_remove_from_hass(self) -> None:
         """Stop the session with the entity."""
-        if (
-            intercom := self._entry.runtime_data.intercom
-        ) is not None and intercom.satellite is self:
-            intercom.satellite = None
-        self.async_stop_assist()
-        if (task := self._session_task) is not None:
-            await asyncio.gather(task, return_exceptions=True)
+        self._intercom.async_stop_assist()
+        await self._intercom.async_wait_assist()
         await super().async_will_remove_from_hass()
 
     # ---- AssistHost: what the session calls -----------------------------------------------
@@ -319,11 +238,10 @@ class CallAssistSatellite(CloudSipUaEntity, AssistSatelliteEntity):
         """Say the opening line into the call, then listen for the answer."""
         async with translate_errors(self.hass, self._entry):
             media = self._manager.media_of()
-            call = self._manager.get_call()
+            call_id = self._manager.get_call().call_id
         await self._async_play_announcement(media, start_announcement)
-        if self._assistant is None or self._session_call_id != call.call_id:
-            self.async_stop_assist()
-            self._start_session(call.call_id, media, continuous=False)
+        async with translate_errors(self.hass, self._entry):
+            self._intercom.async_start_assist(call_id, continuous=False)
 
     async def _async_play_announcement(
         self, media: MediaSession, announcement: AssistSatelliteAnnouncement

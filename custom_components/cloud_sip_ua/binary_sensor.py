@@ -33,4 +33,6 @@ class InCallBinarySensor(CloudSipUaEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool:
         """Return True when any call is connected."""
-        return any(call.state is CallState.CONNECTED for call in self._manager.calls)
+        return any(
+            call.state is CallState.CONNECTED for call in self._manager.snapshots()
+        )

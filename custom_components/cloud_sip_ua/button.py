@@ -73,7 +73,7 @@ class CloudSipUaButton(CloudSipUaEntity, ButtonEntity):
     @property
     def available(self) -> bool:
         """Return True when the current call is in a state the button acts on."""
-        call = self._manager.current_call
+        call = self._manager.current_snapshot()
         return (
             call is not None and call.state in self.entity_description.available_states
         )

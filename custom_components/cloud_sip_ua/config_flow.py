@@ -32,7 +32,6 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .callback_url import async_callback_base_url
 from .cloudsipua.callback_auth import CallbackVerifier
 from .cloudsipua.client import CloudSipUaClient
 from .cloudsipua.exceptions import (
@@ -102,6 +101,7 @@ from .data import (
     media_address_option,
     token_provider_from_data,
 )
+from .http.callback_url import async_callback_base_url
 
 _PEM = TextSelector(TextSelectorConfig(multiline=True))
 _SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -122,15 +122,20 @@ _ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
 
 
 def _credentials_schema(auth_type: str, *, with_domain: bool) -> probatio.Schema:
-    """Return the credentials form for one kind of credential."""
+    """Return the credentials form for one kind of credential.
+
+    Without the domain (reconfiguring), the secret is optional: empty keeps the stored one,
+    which never goes back to the browser.
+    """
     fields: dict[Any, Any] = {}
+    secret = probatio.Required if with_domain else probatio.Optional
     if with_domain:
         fields[probatio.Required(CONF_DOMAIN)] = str
         fields[probatio.Optional(CONF_NAME)] = str
     if auth_type == AUTH_PRIVATE_KEY:
-        fields[probatio.Required(CONF_PRIVATE_KEY)] = _PEM
+        fields[secret(CONF_PRIVATE_KEY)] = _PEM
     else:
-        fields[probatio.Required(CONF_TOKEN)] = _SECRET
+        fields[secret(CONF_TOKEN)] = _SECRET
     fields[probatio.Optional(CONF_CALLBACK_PUBLIC_KEY)] = _PEM
     advanced: dict[Any, Any] = {probatio.Optional(CONF_API_BASE_URL): str}
     if auth_type == AUTH_PRIVATE_KEY:
@@ -298,19 +303,22 @@ class CloudSipUaConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         placeholders = {"reached": ""}
         if user_input is not None:
+            # The stored secret stays unless a new one was pasted.
             keep = {CONF_DOMAIN, CONF_NAME, CONF_AUTH_TYPE, CONF_WEBHOOK_ID}
+            keep.add(CONF_PRIVATE_KEY if auth_type == AUTH_PRIVATE_KEY else CONF_TOKEN)
             data = {k: v for k, v in entry.data.items() if k in keep} | _flatten(
                 user_input
             )
             if not (errors := await _async_validate(self.hass, data, placeholders)):
                 return self.async_update_reload_and_abort(entry, data=data)
         schema = _credentials_schema(auth_type, with_domain=False)
-        suggested = user_input or {
-            **{
-                k: v
-                for k, v in entry.data.items()
-                if k in (CONF_CALLBACK_PUBLIC_KEY, CONF_PRIVATE_KEY)
-            },
+        # Never the private key or token: the form goes to the browser.
+        suggested = {
+            k: v
+            for k, v in (user_input or {}).items()
+            if k not in (CONF_PRIVATE_KEY, CONF_TOKEN)
+        } or {
+            **{k: v for k, v in entry.data.items() if k == CONF_CALLBACK_PUBLIC_KEY},
             SECTION_ADVANCED: {
                 k: entry.data[k] for k in _ADVANCED_FIELDS if k in entry.data
             },

@@ -61,6 +61,8 @@ DEFAULT_RECORD_ALL_CALLS: Final = False
 DEFAULT_RECORDING_RETENTION_DAYS: Final = 30
 DEFAULT_RECORDING_RETENTION_COUNT: Final = 100
 DEFAULT_ASSIST: Final = False
+# The rate of the PCM the integration exchanges with calls: the calls' own (G.711, GSM) rate.
+SAMPLE_RATE: Final = 8000
 # Seconds without RTP after which a connected call counts as dead.
 INACTIVITY_TIMEOUT: Final = 30.0
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from ipaddress import ip_address
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_NAME
@@ -56,22 +56,23 @@ from .const import (
     DEFAULT_SRTP_POLICY,
     INACTIVITY_TIMEOUT,
 )
+from .intercom.controller import IntercomController
 from .rejections import RejectionLog
-
-if TYPE_CHECKING:
-    from .intercom import Intercom
 
 
 @dataclass(slots=True)
 class CloudSipUaData:
-    """What a loaded entry holds: the REST client, the call manager and the callback checks."""
+    """What a loaded entry holds, all of it made before the platforms load.
+
+    The REST client, the call manager, the callback checks and the intercom controller.
+    """
 
     client: CloudSipUaClient
     manager: CallManager
     verifier: CallbackVerifier
     callback_url: str
+    intercom: IntercomController
     rejections: RejectionLog = field(default_factory=RejectionLog)
-    intercom: Intercom | None = None
 
 
 type CloudSipUaConfigEntry = ConfigEntry[CloudSipUaData]

@@ -44,11 +44,11 @@ async def async_get_config_entry_diagnostics(
         "calls": [
             {
                 **call.as_public_dict(),
-                "media": asdict(call.media.stats) if call.media else None,
+                "media": asdict(call.stats) if call.stats is not None else None,
             }
-            for call in manager.calls
+            for call in manager.snapshots()
         ],
-        "recent_calls": [call.as_public_dict() for call in manager.history],
+        "recent_calls": [call.snapshot().as_public_dict() for call in manager.history],
         "call_counters": dict(manager.counters),
         "refused_callbacks": dict(data.rejections.counts),
         "callback_signature_check": data.verifier.enabled,

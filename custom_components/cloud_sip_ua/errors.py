@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
@@ -20,13 +20,10 @@ from .cloudsipua.exceptions import (
 )
 from .const import DOMAIN
 
-if TYPE_CHECKING:
-    from .data import CloudSipUaConfigEntry
-
 
 @asynccontextmanager
 async def translate_errors(
-    hass: HomeAssistant, entry: CloudSipUaConfigEntry
+    hass: HomeAssistant, entry: ConfigEntry
 ) -> AsyncIterator[None]:
     """Raise what goes wrong inside as a translated HomeAssistantError."""
     try:

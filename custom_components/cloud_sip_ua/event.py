@@ -57,7 +57,7 @@ class DoorbellEventEntity(CloudSipUaEntity, EventEntity):
     def _async_handle_call_event(self, event: CallEvent) -> None:
         """Fire on ring events only."""
         if event.type is CallEventType.RING:
-            call = event.call
+            call = event.call.snapshot()
             self._trigger_event(
                 "ring",
                 {
@@ -77,7 +77,7 @@ class CallActivityEventEntity(CloudSipUaEntity, EventEntity):
         """Translate call events to event types."""
         if (event_type := _ACTIVITY_TYPES.get(event.type)) is None:
             return
-        call = event.call
+        call = event.call.snapshot()
         attributes: dict[str, str | int | None] = {
             "call_id": call.call_id,
             "direction": call.direction.value,

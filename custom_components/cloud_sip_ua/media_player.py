@@ -19,11 +19,13 @@ from homeassistant.components.media_player.const import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .audio import SAMPLE_RATE, async_media_to_pcm
 from .cloudsipua.calls import CallEvent, CallState
+from .cloudsipua.media.session import MediaSession
+from .const import DOMAIN, SAMPLE_RATE
 from .data import CloudSipUaConfigEntry
 from .entity import CloudSipUaEntity
 from .errors import translate_errors
+from .intercom.audio import async_media_to_pcm
 
 PARALLEL_UPDATES = 0
 
@@ -52,13 +54,15 @@ class CallAudioPlayer(CloudSipUaEntity, MediaPlayerEntity):
         | MediaPlayerEntityFeature.STOP
     )
     _playback: asyncio.Task[None] | None = None
+    # The call's media the playback goes into: stop clears this one, whichever call is current.
+    _playing_on: MediaSession | None = None
 
     @property
     def state(self) -> MediaPlayerState:
         """Return playing while audio goes into the call, idle in a call, off otherwise."""
         if self._playback is not None:
             return MediaPlayerState.PLAYING
-        call = self._manager.current_call
+        call = self._manager.current_snapshot()
         return (
             MediaPlayerState.IDLE
             if call and call.state is CallState.CONNECTED
@@ -68,7 +72,7 @@ class CallAudioPlayer(CloudSipUaEntity, MediaPlayerEntity):
     @callback
     def _async_handle_call_event(self, event: CallEvent) -> None:
         """Stop playing when the call ends."""
-        if self._playback is not None and self._manager.current_call is None:
+        if self._playback is not None and self._manager.current_snapshot() is None:
             self._playback.cancel()
         super()._async_handle_call_event(event)
 
@@ -80,10 +84,11 @@ class CallAudioPlayer(CloudSipUaEntity, MediaPlayerEntity):
             session = self._manager.media_of()
             pcm = await async_media_to_pcm(self.hass, media_id, self.entity_id)
         await self.async_media_stop()
+        self._playing_on = session
         self._playback = self._entry.async_create_background_task(
             self.hass,
             self._async_play(session.play_audio(pcm, SAMPLE_RATE)),
-            "cloud_sip_ua playback",
+            f"{DOMAIN} playback",
         )
         self.async_write_ha_state()
 
@@ -93,15 +98,16 @@ class CallAudioPlayer(CloudSipUaEntity, MediaPlayerEntity):
             await playing
         finally:
             self._playback = None
+            self._playing_on = None
             self.async_write_ha_state()
 
     async def async_media_stop(self) -> None:
-        """Stop what is playing and drop queued audio."""
+        """Stop what is playing and drop what it queued in the call it plays into."""
         if (task := self._playback) is None:
             return
         task.cancel()
-        if (call := self._manager.current_call) is not None and call.media is not None:
-            call.media.clear_audio()
+        if (session := self._playing_on) is not None:
+            session.clear_audio()
         await asyncio.gather(task, return_exceptions=True)
 
     async def async_browse_media(

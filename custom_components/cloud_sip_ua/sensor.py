@@ -23,7 +23,8 @@ from .data import CloudSipUaConfigEntry
 from .entity import CloudSipUaEntity
 
 PARALLEL_UPDATES = 0
-# Only the disabled-by-default RTP diagnostics poll, and only while a call has media.
+# Only the disabled-by-default RTP diagnostics poll: in-memory counters, no I/O; without a
+# connected call they have no value.
 SCAN_INTERVAL = timedelta(seconds=5)
 
 CALL_STATE = SensorEntityDescription(
@@ -102,19 +103,19 @@ class CallStateSensor(CloudSipUaEntity, SensorEntity):
     @property
     def native_value(self) -> str:
         """Return the current call's state."""
-        call = self._manager.current_call
+        call = self._manager.current_snapshot()
         return call.state.value if call else CallState.IDLE.value
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Return the current call's non-secret facts."""
-        call = self._manager.current_call
+        call = self._manager.current_snapshot()
         facts = call.as_public_dict() if call else {}
         return {key: facts.get(key) for key in _PUBLIC_ATTRIBUTES}
 
 
 class RtpStatSensor(CloudSipUaEntity, SensorEntity):
-    """An RTP statistic of the connected call, polled while the call lasts."""
+    """An RTP statistic of the connected call, polled every SCAN_INTERVAL."""
 
     _attr_should_poll = True
     entity_description: RtpSensorDescription
@@ -122,7 +123,7 @@ class RtpStatSensor(CloudSipUaEntity, SensorEntity):
     @property
     def native_value(self) -> float | None:
         """Return the statistic, or nothing without a connected call."""
-        call = self._manager.current_call
-        if call is None or call.state is not CallState.CONNECTED or call.media is None:
+        call = self._manager.current_snapshot()
+        if call is None or call.state is not CallState.CONNECTED or call.stats is None:
             return None
-        return self.entity_description.value_fn(call.media.stats)
+        return self.entity_description.value_fn(call.stats)

@@ -1,4 +1,4 @@
-"""Actions: place, answer, ring back, hang up and send DTMF."""
+"""Actions: place, answer, ring back, hang up, DTMF; listen, record; Assist on the satellite."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 import probatio
 
-from homeassistant.auth.permissions.const import POLICY_CONTROL
+from homeassistant.auth.permissions.const import POLICY_CONTROL, POLICY_READ
+from homeassistant.components.assist_satellite import DOMAIN as ASSIST_SATELLITE_DOMAIN
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -17,7 +18,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import config_validation as cv, service
 
 from .cloudsipua.call_manager import CallManager
 from .cloudsipua.calls import Call
@@ -30,20 +31,31 @@ from .const import (
     ATTR_DESTINATION,
     ATTR_DIGITS,
     ATTR_DURATION,
+    ATTR_FORMAT,
+    ATTR_MEDIA_PLAYER_ENTITY_ID,
     CONF_CODEC,
     CONF_DOMAIN,
+    CONF_LISTEN_FORMAT,
+    DEFAULT_LISTEN_FORMAT,
     DOMAIN,
 )
 from .data import CloudSipUaConfigEntry
 from .errors import translate_errors
+from .intercom.listen import FORMATS, async_listen
+from .intercom.recording import recordings_dir
 from .permissions import place_call_permission, requires_permission
+from .target import ATTR_DEVICE_ID, target_entry
 
 SERVICE_PLACE_CALL = "place_call"
 SERVICE_ANSWER = "answer"
 SERVICE_SEND_RINGBACK = "send_ringback"
 SERVICE_HANG_UP = "hang_up"
 SERVICE_SEND_DTMF = "send_dtmf"
-ATTR_DEVICE_ID = "device_id"
+SERVICE_LISTEN = "listen"
+SERVICE_START_RECORDING = "start_recording"
+SERVICE_STOP_RECORDING = "stop_recording"
+SERVICE_START_ASSIST = "start_assist"
+SERVICE_STOP_ASSIST = "stop_assist"
 
 TARGET_FIELDS = {
     probatio.Exclusive(ATTR_CONFIG_ENTRY_ID, "target"): cv.string,
@@ -65,6 +77,13 @@ PLACE_CALL_SCHEMA = probatio.Schema(
         ),
     }
 )
+LISTEN_SCHEMA = probatio.Schema(
+    {
+        **TARGET_FIELDS,
+        probatio.Required(ATTR_MEDIA_PLAYER_ENTITY_ID): cv.entity_ids,
+        probatio.Optional(ATTR_FORMAT): probatio.In(FORMATS),
+    }
+)
 DTMF_DIGITS = re.compile(r"[0-9*#A-Da-d]{1,32}")
 SEND_DTMF_SCHEMA = probatio.Schema(
     {
@@ -80,32 +99,7 @@ SEND_DTMF_SCHEMA = probatio.Schema(
 
 def entry_for_call(hass: HomeAssistant, call: ServiceCall) -> CloudSipUaConfigEntry:
     """Find the loaded entry the action targets: by entry, by device, or the only one."""
-    entry_id: str | None = call.data.get(ATTR_CONFIG_ENTRY_ID)
-    if device_id := call.data.get(ATTR_DEVICE_ID):
-        device = dr.async_get(hass).async_get(device_id)
-        owners = [
-            entry.entry_id
-            for entry in hass.config_entries.async_entries(DOMAIN)
-            if device is not None and entry.entry_id == device.config_entry_id
-        ]
-        if not owners:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="device_not_found"
-            )
-        entry_id = owners[0]
-    entries = hass.config_entries.async_loaded_entries(DOMAIN)
-    if entry_id is None:
-        if len(entries) != 1:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="entry_required"
-            )
-        return entries[0]
-    for entry in entries:
-        if entry.entry_id == entry_id:
-            return entry
-    other = hass.config_entries.async_get_entry(entry_id)
-    key = "entry_not_loaded" if other and other.domain == DOMAIN else "entry_not_found"
-    raise ServiceValidationError(translation_domain=DOMAIN, translation_key=key)
+    return target_entry(hass, call.data)
 
 
 def _call_action(
@@ -149,6 +143,59 @@ async def _send_dtmf(manager: CallManager, service_call: ServiceCall) -> Call:
     )
 
 
+async def _listen(service_call: ServiceCall) -> ServiceResponse:
+    """Play the call on the media players."""
+    hass = service_call.hass
+    entry = entry_for_call(hass, service_call)
+    data = service_call.data
+    manager = entry.runtime_data.manager
+    fmt = data.get(ATTR_FORMAT) or entry.options.get(
+        CONF_LISTEN_FORMAT, DEFAULT_LISTEN_FORMAT
+    )
+    async with translate_errors(hass, entry):
+        call = manager.get_call(data.get(ATTR_CALL_ID))
+        await async_listen(
+            hass,
+            manager,
+            entry.entry_id,
+            data[ATTR_MEDIA_PLAYER_ENTITY_ID],
+            call_id=call.call_id,
+            fmt=fmt,
+        )
+    return {ATTR_CALL_ID: call.call_id}
+
+
+async def _recording_action(
+    service_call: ServiceCall, *, start: bool
+) -> ServiceResponse:
+    """Start or stop a recording; answer with the call id, file and media id."""
+    hass = service_call.hass
+    entry = entry_for_call(hass, service_call)
+    recorder = entry.runtime_data.intercom.recorder
+    call_id = service_call.data.get(ATTR_CALL_ID)
+    async with translate_errors(hass, entry):
+        call = entry.runtime_data.manager.get_call(call_id)
+        path = await (
+            recorder.async_start(call_id) if start else recorder.async_stop(call_id)
+        )
+    relative = path.relative_to(recordings_dir(hass).parent)
+    return {
+        ATTR_CALL_ID: call.call_id,
+        "file": str(path),
+        "media_content_id": f"media-source://media_source/local/{relative.as_posix()}",
+    }
+
+
+async def _start_recording(service_call: ServiceCall) -> ServiceResponse:
+    """Start recording a call."""
+    return await _recording_action(service_call, start=True)
+
+
+async def _stop_recording(service_call: ServiceCall) -> ServiceResponse:
+    """Stop recording a call."""
+    return await _recording_action(service_call, start=False)
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -159,9 +206,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema: probatio.Schema,
         supports_response: SupportsResponse,
     ) -> None:
-        """Register an action that needs control permission (place_call: see its wrapper)."""
+        """Register an action: listen needs read permission, the rest control (place_call more)."""
         if name != SERVICE_PLACE_CALL:
-            handler = requires_permission(POLICY_CONTROL, entry_for_call, handler)
+            policy = POLICY_READ if name == SERVICE_LISTEN else POLICY_CONTROL
+            handler = requires_permission(policy, entry_for_call, handler)
         hass.services.async_register(DOMAIN, name, handler, schema, supports_response)
 
     register(
@@ -197,4 +245,36 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _call_action(_send_dtmf),
         SEND_DTMF_SCHEMA,
         SupportsResponse.OPTIONAL,
+    )
+    register(SERVICE_LISTEN, _listen, LISTEN_SCHEMA, SupportsResponse.OPTIONAL)
+    register(
+        SERVICE_START_RECORDING,
+        _start_recording,
+        CALL_SCHEMA,
+        SupportsResponse.OPTIONAL,
+    )
+    register(
+        SERVICE_STOP_RECORDING,
+        _stop_recording,
+        CALL_SCHEMA,
+        SupportsResponse.OPTIONAL,
+    )
+    # Assist runs on the satellite: entity actions, whose permissions core checks.
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_START_ASSIST,
+        entity_domain=ASSIST_SATELLITE_DOMAIN,
+        schema={probatio.Optional(ATTR_CALL_ID): cv.string},
+        func="async_start_assist",
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_STOP_ASSIST,
+        entity_domain=ASSIST_SATELLITE_DOMAIN,
+        schema=None,
+        func="async_stop_assist",
+        supports_response=SupportsResponse.OPTIONAL,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
 import numpy as np
@@ -23,9 +24,14 @@ from custom_components.cloud_sip_ua.assist_satellite import (
     CallAssistSatellite,
     _wav_pcm,
 )
-from custom_components.cloud_sip_ua.assist_session import CallAssistant, TurnResult
+from custom_components.cloud_sip_ua.intercom.assist_session import (
+    CallAssistant,
+    TurnResult,
+)
+from custom_components.cloud_sip_ua.intercom.controller import IntercomController
 from emulator import Emulator
 from emulator.audio import read_wav
+from homeassistant.components.assist_satellite.const import DATA_COMPONENT as SATELLITES
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -67,11 +73,32 @@ def best_match(heard: bytes, template: bytes) -> float:
     return float(np.corrcoef(haystack[lag : lag + needle.size], needle)[0, 1])
 
 
-def satellite_of(entry: MockConfigEntry) -> CallAssistSatellite:
-    """Return the entry's satellite entity object."""
-    satellite = entry.runtime_data.intercom.satellite
-    assert satellite is not None
+def intercom_of(entry: MockConfigEntry) -> IntercomController:
+    """Return the entry's intercom controller, which keeps the Assist sessions."""
+    intercom: IntercomController = entry.runtime_data.intercom
+    return intercom
+
+
+def satellite_of(hass: HomeAssistant) -> CallAssistSatellite:
+    """Return the satellite entity object."""
+    satellite = hass.data[SATELLITES].get_entity(
+        entity_id(hass, "assist_satellite", "assist")
+    )
+    assert isinstance(satellite, CallAssistSatellite)
     return satellite
+
+
+async def assist_action(hass: HomeAssistant, service: str, **data: Any) -> Any:
+    """Call start_assist or stop_assist on the satellite; return its response."""
+    satellite_id = entity_id(hass, "assist_satellite", "assist")
+    response = await hass.services.async_call(
+        "cloud_sip_ua",
+        service,
+        {ATTR_ENTITY_ID: satellite_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    return response[satellite_id]
 
 
 @pytest.fixture
@@ -112,7 +139,7 @@ async def test_assist_answers_the_visitor(
         blocking=True,
     )
     call = await _answered(hass, init_integration, emulator)
-    response = await action(hass, "start_assist")
+    response = await assist_action(hass, "start_assist")
     assert (
         response["call_id"]
         == init_integration.runtime_data.manager.current_call.call_id
@@ -133,7 +160,7 @@ async def test_assist_answers_the_visitor(
     assert abs(frequency - TTS_TONE_HZ) <= 10, frequency
     assert snr >= 15, snr
 
-    assert await action(hass, "stop_assist") == response
+    assert await assist_action(hass, "stop_assist") == response
     await wait_for(lambda: hass.states.get(satellite_id).attributes["call_id"] is None)
     await action(hass, "hang_up")
 
@@ -147,7 +174,7 @@ async def test_switch_lets_assist_answer_calls(
     """With the switch on, a ringing call is answered and Assist talks; hang-up ends it."""
     _ears, keeper = doorstep
     switch = entity_id(hass, "switch", "assist_answers")
-    satellite = satellite_of(init_integration)
+    satellite = intercom_of(init_integration)
     assert hass.states.get(switch).state == STATE_OFF
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: switch}, blocking=True
@@ -247,7 +274,7 @@ async def test_start_conversation_then_the_visitor_talks(
     """start_conversation opens, the visitor answers, the agent replies, the session ends."""
     _ears, keeper = doorstep
     satellite_id = entity_id(hass, "assist_satellite", "assist")
-    satellite = satellite_of(init_integration)
+    satellite = intercom_of(init_integration)
     await _answered(hass, init_integration, emulator, silence=4.0)
     await hass.services.async_call(
         "assist_satellite",
@@ -272,9 +299,9 @@ async def test_barge_in_stops_the_reply(
 ) -> None:
     """A visitor who talks over the reply cuts it short, and is listened to at once."""
     _ears, keeper = doorstep
-    satellite = satellite_of(init_integration)
+    satellite = intercom_of(init_integration)
     await _answered(hass, init_integration, emulator, silence=0.9)
-    await action(hass, "start_assist")
+    await assist_action(hass, "start_assist")
     assistant = satellite.assistant
     assert isinstance(assistant, CallAssistant)
     await wait_for(lambda: assistant.barge_ins >= 1, timeout=20)
@@ -291,9 +318,9 @@ async def test_assist_actions_need_a_call(
 ) -> None:
     """start_assist without a connected call fails; stop_assist without a session is harmless."""
     with pytest.raises(ServiceValidationError):
-        await action(hass, "start_assist")
-    await hass.services.async_call("cloud_sip_ua", "stop_assist", {}, blocking=True)
-    satellite = satellite_of(init_integration)
+        await assist_action(hass, "start_assist")
+    assert await assist_action(hass, "stop_assist") == {"call_id": None}
+    satellite = satellite_of(hass)
     with pytest.raises(HomeAssistantError):
         await satellite.async_set_configuration(satellite.async_get_configuration())
 
@@ -307,7 +334,7 @@ async def test_unanswered_question_times_out(
 ) -> None:
     """Nobody speaks after the question: it fails as unanswered and Assist stops."""
     monkeypatch.setattr(
-        "custom_components.cloud_sip_ua.assist_session.ANSWER_TIMEOUT", 0.5
+        "custom_components.cloud_sip_ua.intercom.assist_session.ANSWER_TIMEOUT", 0.5
     )
     satellite_id = entity_id(hass, "assist_satellite", "assist")
     call = await emulator.ring(tone_hz=300.0)
@@ -322,14 +349,14 @@ async def test_unanswered_question_times_out(
             blocking=True,
             return_response=True,
         )
-    await wait_for(lambda: not satellite_of(init_integration).assist_active)
+    await wait_for(lambda: not intercom_of(init_integration).assist_active)
     await action(hass, "hang_up")
 
 
 async def test_turn_timeout_and_session_end(monkeypatch: pytest.MonkeyPatch) -> None:
     """A turn that hangs is abandoned; the session ends with the call's audio."""
     monkeypatch.setattr(
-        "custom_components.cloud_sip_ua.assist_session.TURN_TIMEOUT", 0.05
+        "custom_components.cloud_sip_ua.intercom.assist_session.TURN_TIMEOUT", 0.05
     )
 
     class Host:
@@ -377,14 +404,14 @@ async def test_session_edges(
     ears.text = (
         ""  # nothing recognised: the pipeline reports an error, Assist listens on
     )
-    satellite = satellite_of(init_integration)
+    satellite = intercom_of(init_integration)
     await _answered(hass, init_integration, emulator)
-    await action(hass, "start_assist")
+    await assist_action(hass, "start_assist")
     first = satellite.assistant
-    await action(hass, "start_assist")
+    await assist_action(hass, "start_assist")
     assert satellite.assistant is first
     await wait_for(lambda: bool(ears.streams), timeout=15)
-    await satellite._async_answer("no-such-call")  # noqa: SLF001 - the auto-answer path
+    await satellite.async_answer("no-such-call")  # the auto-answer path
     assert "Assist could not answer" in caplog.text
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert not satellite.assist_active
@@ -422,7 +449,7 @@ async def test_announce_with_chime_and_media(
     await asyncio.sleep(0.2)
     frequency, _snr = tone_report(call.remote_party.recorded_pcm()[before:], 8000)
     assert abs(frequency - 600.0) <= 10, frequency
-    satellite = satellite_of(init_integration)
+    satellite = satellite_of(hass)
     with pytest.raises(HomeAssistantError):
         await satellite.async_decode(TTS_STREAM_PREFIX + "unknown")
     assert _wav_pcm(b"not a wav") is None
@@ -433,7 +460,7 @@ async def test_announce_with_chime_and_media(
 async def test_assist_unavailable_and_switch_restore(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, emulator: Emulator
 ) -> None:
-    """The switch comes back as it was; without the satellite the actions say so."""
+    """The switch comes back as it was and answers; without a satellite Assist stays off."""
     mock_restore_cache(
         hass,
         [
@@ -446,11 +473,18 @@ async def test_assist_unavailable_and_switch_restore(
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert mock_config_entry.runtime_data.intercom.assist_answers
-    mock_config_entry.runtime_data.intercom.satellite = None
-    with pytest.raises(ServiceValidationError) as err:
-        await action(hass, "start_assist")
-    assert err.value.translation_key == "assist_unavailable"
+    intercom = intercom_of(mock_config_entry)
+    assert intercom.assist_answers
+    assert hass.states.get("switch.customer_assist_answers_calls").state == STATE_ON
+
+    # Without a satellite to speak through, the switch still answers; Assist cannot start.
+    intercom.async_attach_assist(satellite_of(hass))()
+    call = await emulator.ring()
+    await wait_connected(mock_config_entry, emulator, call.call_id)
+    current = mock_config_entry.runtime_data.manager.current_call
+    assert intercom.async_start_assist() == current.call_id
+    assert not intercom.assist_active
+    await action(hass, "hang_up")
 
 
 async def test_voice_wizard_connection_test_without_a_call_fails_cleanly(

@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cloud_sip_ua.callback_view import DATA_ROUTER
 from custom_components.cloud_sip_ua.cloudsipua.exceptions import CloudSipUaError
 from custom_components.cloud_sip_ua.cloudsipua.rate_limit import SourceThrottle
+from custom_components.cloud_sip_ua.http.callback_view import DATA_ROUTER
 from homeassistant.core import HomeAssistant
 
 from .conftest import WEBHOOK_ID

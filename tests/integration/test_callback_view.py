@@ -11,8 +11,8 @@ import jwt
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cloud_sip_ua import callback_view
-from custom_components.cloud_sip_ua.callback_view import THROTTLE_BURST
+from custom_components.cloud_sip_ua.http import callback_view
+from custom_components.cloud_sip_ua.http.callback_view import THROTTLE_BURST
 from emulator import Emulator
 from homeassistant.core import HomeAssistant
 

@@ -9,6 +9,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 import jwt
+import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -289,6 +290,31 @@ async def test_reconfigure(
     await hass.async_block_till_done()
     assert CONF_CALLBACK_PUBLIC_KEY not in init_integration.data
     assert init_integration.data[CONF_WEBHOOK_ID] == "a1" * 32
+    assert init_integration.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_never_sends_the_secret(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+    api_keys: KeyPair,
+) -> None:
+    """The form holds no key, not as default nor as suggestion; empty keeps the stored one."""
+    stored = init_integration.data[CONF_PRIVATE_KEY]
+    result = await init_integration.start_reconfigure_flow(hass)
+    schema = result["data_schema"].schema
+    (key,) = [field for field in schema if field == CONF_PRIVATE_KEY]
+    assert not isinstance(key, probatio.Required)
+    assert key.default is probatio.UNDEFINED
+    assert "suggested_value" not in (key.description or {})
+    assert "PRIVATE KEY" not in repr(result)
+    user_input = {SECTION_ADVANCED: {CONF_API_BASE_URL: emulator.base_url}}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert init_integration.data[CONF_PRIVATE_KEY] == stored
     assert init_integration.state is ConfigEntryState.LOADED
 
 

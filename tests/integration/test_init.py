@@ -9,12 +9,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cloud_sip_ua import leftovers
-from custom_components.cloud_sip_ua.callback_url import ISSUE_NO_EXTERNAL_URL
 from custom_components.cloud_sip_ua.const import (
     CONF_API_BASE_URL,
     CONF_PRIVATE_KEY,
     DOMAIN,
 )
+from custom_components.cloud_sip_ua.http.callback_url import ISSUE_NO_EXTERNAL_URL
 from emulator import Emulator
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant

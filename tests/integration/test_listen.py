@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cloud_sip_ua.listen import LISTEN_PATH, listen_url
-from custom_components.cloud_sip_ua.listen_stream import (
+from custom_components.cloud_sip_ua.cloudsipua.call_manager import CallManager
+from custom_components.cloud_sip_ua.intercom.listen import LISTEN_PATH, listen_url
+from custom_components.cloud_sip_ua.intercom.listen_stream import (
     mp3_command,
     stream_mp3,
     wav_stream_header,
@@ -27,6 +28,12 @@ from tests.audio_check import tone_report
 
 from .helpers import action, wait_connected, wait_for
 from .speaker import SPEAKER_ENTITY_ID, async_setup_speaker
+
+
+def manager_of(entry: MockConfigEntry) -> CallManager:
+    """Return the loaded entry's call manager."""
+    manager: CallManager = entry.runtime_data.manager
+    return manager
 
 
 async def _connected_call(
@@ -74,7 +81,9 @@ async def test_stream_carries_the_callers_tone_and_ends_with_the_call(
 ) -> None:
     """The signed URL starts within a second, carries 440 Hz, and ends at hang-up."""
     await _connected_call(hass, init_integration, emulator)
-    url = listen_url(hass, init_integration, None, fmt)
+    url = listen_url(
+        hass, manager_of(init_integration), init_integration.entry_id, None, fmt
+    )
     assert url.startswith(ha_base_url)
     if rate != 16000:
         path = url.removeprefix(ha_base_url).split("?")[0]
@@ -190,7 +199,9 @@ async def test_listen_url_needs_a_reachable_home_assistant(
     await hass.config.async_update(external_url=None, internal_url=None)
     hass.config.api = None
     with pytest.raises(HomeAssistantError) as err:
-        listen_url(hass, init_integration, None, None)
+        listen_url(
+            hass, manager_of(init_integration), init_integration.entry_id, None, "mp3"
+        )
     assert err.value.translation_key == "no_url"
     await action(hass, "hang_up")
 
@@ -224,7 +235,9 @@ async def test_listener_leaving_frees_the_stream(
     """A speaker that disconnects ends its stream; the call goes on."""
     await _connected_call(hass, init_integration, emulator)
     media = init_integration.runtime_data.manager.media_of()
-    url = listen_url(hass, init_integration, None, "wav")
+    url = listen_url(
+        hass, manager_of(init_integration), init_integration.entry_id, None, "wav"
+    )
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         await response.content.readany()
         assert media._subscriptions  # noqa: SLF001 - the stream holds a subscription

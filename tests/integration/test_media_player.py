@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -11,6 +12,7 @@ from aiohttp import web
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.cloud_sip_ua.cloudsipua.policies import SecondCallPolicy
 from emulator import Emulator
 from homeassistant.components.media_player import (
     ATTR_MEDIA_CONTENT_ID,
@@ -106,6 +108,45 @@ async def test_url_into_the_call_and_stop(
     await action(hass, "hang_up")
 
 
+async def test_stop_acts_on_the_call_it_played_into(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+    media_dir: Path,
+) -> None:
+    """Stop clears the session the player played into, even when another call became current."""
+    manager = init_integration.runtime_data.manager
+    manager.settings = replace(
+        manager.settings, second_call_policy=SecondCallPolicy.RING
+    )
+    first = await emulator.ring(caller="111")
+    second = await emulator.ring(caller="222")
+    by_party = {call.remote_party: call for call in manager.calls}
+    await action(hass, "answer", call_id=by_party["222"].call_id)
+    await wait_connected(init_integration, emulator, second.call_id)
+    played_into = manager.media_of(by_party["222"].call_id)
+    (media_dir / "long.wav").write_bytes(wav_bytes(tone_pcm(600.0, 10.0, 8000), 8000))
+    await _play(hass, "media-source://media_source/local/long.wav")
+    await action(hass, "answer", call_id=by_party["111"].call_id)
+    await emulator.wait_for_state(first.call_id, "connected")
+    await wait_for(lambda: manager.current_call is by_party["111"])
+    other = manager.media_of(by_party["111"].call_id)
+    with (
+        patch.object(played_into, "clear_audio", wraps=played_into.clear_audio) as ours,
+        patch.object(other, "clear_audio", wraps=other.clear_audio) as theirs,
+    ):
+        await hass.services.async_call(
+            MP_DOMAIN,
+            SERVICE_MEDIA_STOP,
+            {ATTR_ENTITY_ID: entity_id(hass, "media_player", "call_audio")},
+            blocking=True,
+        )
+    ours.assert_called_once_with()
+    theirs.assert_not_called()
+    await action(hass, "hang_up", call_id=by_party["222"].call_id)
+    await action(hass, "hang_up", call_id=by_party["111"].call_id)
+
+
 @pytest.mark.parametrize(
     ("media_id", "key"),
     [
@@ -195,7 +236,7 @@ async def test_stalled_media_times_out(
     server = await aiohttp_server(app)
     await _connected_call(hass, init_integration, emulator)
     with (
-        patch("custom_components.cloud_sip_ua.audio.DECODE_TIMEOUT", 0.5),
+        patch("custom_components.cloud_sip_ua.intercom.audio.DECODE_TIMEOUT", 0.5),
         pytest.raises(HomeAssistantError) as err,
     ):
         await _play(hass, f"http://127.0.0.1:{server.port}/stalled.wav")

@@ -27,7 +27,7 @@ from custom_components.cloud_sip_ua.const import (
     CONF_RECORDING_RETENTION_COUNT,
     CONF_RECORDING_RETENTION_DAYS,
 )
-from custom_components.cloud_sip_ua.recording import (
+from custom_components.cloud_sip_ua.intercom.recording import (
     CallRecording,
     apply_retention,
     recording_name,
@@ -246,7 +246,9 @@ async def test_recording_caps_its_length_and_stops_once(
     hass: HomeAssistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A recording stops growing at its cap; stopping twice is harmless."""
-    monkeypatch.setattr("custom_components.cloud_sip_ua.recording.MAX_SECONDS", 0.04)
+    monkeypatch.setattr(
+        "custom_components.cloud_sip_ua.intercom.recording.MAX_SECONDS", 0.04
+    )
     taps: list[object] = []
 
     class Media:

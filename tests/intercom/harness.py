@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import ClientSession, web
 import numpy as np
 
-from custom_components.cloud_sip_ua.card import CARD_URL
+from custom_components.cloud_sip_ua.http.card import CARD_URL, FRONTEND_URL
 from tests.audio_check import wav_bytes
 
 PAGE_DIR = Path(__file__).parent / "page"
@@ -37,42 +37,46 @@ def microphone_wav() -> bytes:
 
 @asynccontextmanager
 async def page_server(ha_base_url: str, setup: dict[str, Any]) -> AsyncIterator[str]:
-    """Serve the test page on loopback, with the card script fetched from Home Assistant."""
-    async with (
-        ClientSession() as session,
-        session.get(f"{ha_base_url}{CARD_URL}") as response,
-    ):
-        response.raise_for_status()
-        card_script = await response.read()
+    """Serve the test page on loopback; the card's modules are passed through from Home Assistant.
+
+    Same origin for the page and the modules: the entry's relative imports resolve as in a dashboard.
+    """
     page = (
         (PAGE_DIR / "index.html")
         .read_text(encoding="utf-8")
         .replace("__SETUP__", json.dumps(setup))
+        .replace("__CARD_URL__", CARD_URL)
     )
     harness = (PAGE_DIR / "harness.js").read_bytes()
 
     async def index(_request: web.Request) -> web.Response:
         return web.Response(text=page, content_type="text/html")
 
-    async def card(_request: web.Request) -> web.Response:
-        return web.Response(body=card_script, content_type="application/javascript")
+    async def module(request: web.Request) -> web.Response:
+        async with session.get(f"{ha_base_url}{request.path_qs}") as response:
+            return web.Response(
+                status=response.status,
+                body=await response.read(),
+                content_type=response.content_type,
+            )
 
     async def helper(_request: web.Request) -> web.Response:
         return web.Response(body=harness, content_type="application/javascript")
 
     app = web.Application()
     app.router.add_get("/", index)
-    app.router.add_get("/card.js", card)
+    app.router.add_get(f"{FRONTEND_URL}/{{name}}", module)
     app.router.add_get("/harness.js", helper)
     runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # noqa: SLF001
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        await runner.cleanup()
+    async with ClientSession() as session:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # noqa: SLF001
+        try:
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            await runner.cleanup()
 
 
 def onsets(samples: np.ndarray, level: float, quiet: int) -> list[int]:

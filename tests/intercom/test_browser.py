@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import json
 import logging
 import os
 from pathlib import Path
@@ -26,8 +27,15 @@ from .helpers import wait_for
 _LOGGER = logging.getLogger(__name__)
 
 CHROMIUM = Path("/usr/bin/chromium")
+TRANSLATIONS = (
+    Path(__file__).parents[2] / "custom_components/cloud_sip_ua/translations/en.json"
+)
 CALLER_TONE_HZ = 600.0
 DOOR_CODE = "#9"
+CAMERA_PICTURE = (
+    "data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' width='320' height='180'>"
+    "<rect width='320' height='180' fill='%23456'/></svg>"
+)
 # Set to a folder (scripts/screenshots.py sets docs/) to keep the screenshots of each state.
 SCREENSHOT_DIR_ENV = "CLOUD_SIP_UA_SCREENSHOTS"
 
@@ -67,8 +75,13 @@ def page_setup(
             dr.async_get(hass), entry.entry_id
         )
     }
+    translations = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
     return {
         "websocket_url": ha_base_url.replace("http://", "ws://") + "/api/websocket",
+        "state_labels": {
+            **translations["entity"]["sensor"]["call_state"]["state"],
+            "unavailable": "Unavailable",
+        },
         "token": token,
         "entities": entities,
         "devices": devices,
@@ -201,9 +214,14 @@ async def test_card_end_to_end(
         )
         await screenshot(page, tmp_path, "ringing")
 
+        hang_up = "document.querySelector('cloud-sip-ua-card').shadowRoot.querySelector('button[data-action=hang_up]')"
+        await page.evaluate(f"window.rejectButton = {hang_up}")
         await page.locator("cloud-sip-ua-card button[data-action=answer]").click()
         await emulator.wait_for_state(call.call_id, "connected")
         await wait_for_card_state(page, "connected")
+        # Updated in place, not rebuilt: the same button, now "Hang up" instead of "Reject".
+        assert await page.evaluate(f"window.rejectButton === {hang_up}")
+        assert await page.evaluate("window.rejectButton.textContent") == "Hang up"
 
         # The caller's tone plays in the page (the answer click turned listening on).
         peak = await wait_for_played_tone(page, CALLER_TONE_HZ)
@@ -299,7 +317,8 @@ async def test_card_end_to_end(
         await page.locator("cloud-sip-ua-card button[data-action=hang_up]").click()
         await emulator.wait_for_state(call.call_id, "ended")
         await wait_for_card_state(page, "idle")
-        assert await page.locator("cloud-sip-ua-card .keypad").count() == 0
+        assert await page.locator("cloud-sip-ua-card .keypad").is_hidden()
+        assert await page.locator("cloud-sip-ua-card .state").inner_text() == "Idle"
         assert (
             await page.evaluate(
                 "document.querySelector('cloud-sip-ua-card').audio.unsubscribe"
@@ -308,3 +327,44 @@ async def test_card_end_to_end(
         )
         await page.close()
     assert init_integration.runtime_data.manager.calls == []
+
+
+async def test_card_shows_the_camera(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+    ha_base_url: str,
+    hass_access_token: str,
+    browser: BrowserContext,
+) -> None:
+    """With `camera_entity`, the card shows the camera: live while a call rings, a still otherwise.
+
+    Outside Home Assistant's frontend (no card helpers) the card falls back to the entity picture.
+    """
+    hass.states.async_set(
+        "camera.front_door", "idle", {"entity_picture": CAMERA_PICTURE}
+    )
+    setup = page_setup(hass, init_integration, ha_base_url, hass_access_token)
+    setup["card"]["camera_entity"] = "camera.front_door"
+    image = "cloud-sip-ua-card .camera img"
+    async with page_server(ha_base_url, setup) as url:
+        page = await open_card(browser, url)
+        assert await page.locator(image).is_visible()
+        assert await page.locator(image).get_attribute("data-view") == "auto"
+        assert await page.locator(image).get_attribute("src") == CAMERA_PICTURE
+
+        call = await emulator.ring(caller="Front door")
+        await wait_for_card_state(page, "ringing")
+        assert await page.locator(image).get_attribute("data-view") == "live"
+
+        await hass.services.async_call("cloud_sip_ua", "hang_up", {}, blocking=True)
+        await emulator.wait_for_state(call.call_id, "ended")
+        await wait_for_card_state(page, "idle")
+        assert await page.locator(image).get_attribute("data-view") == "auto"
+
+        hass.states.async_remove("camera.front_door")
+        await page.wait_for_function(
+            "!document.querySelector('cloud-sip-ua-card').shadowRoot.querySelector('.camera').checkVisibility()",
+            timeout=5000,
+        )
+        await page.close()

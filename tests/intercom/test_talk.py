@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.cloud_sip_ua.talk import MAX_FRAME_BYTES, MicrophoneFeed
+from custom_components.cloud_sip_ua.intercom.talk import MAX_FRAME_BYTES, MicrophoneFeed
 
 
 class RecordingSink:

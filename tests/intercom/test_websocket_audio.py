@@ -191,11 +191,12 @@ async def test_errors(
         await error_of(client, subscribe_message(entry_id="nope")) == "entry_not_found"
     )
     assert (
-        await error_of(client, subscribe_message(device_id="nope")) == "entry_not_found"
+        await error_of(client, subscribe_message(device_id="nope"))
+        == "device_not_found"
     )
     assert (
         await error_of(client, subscribe_message(entity_id="sensor.nope"))
-        == "entry_not_found"
+        == "entity_not_found"
     )
     other = MockConfigEntry(domain="demo")
     other.add_to_hass(hass)

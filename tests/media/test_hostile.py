@@ -187,7 +187,7 @@ async def test_spoofed_ssrcs_mid_call(make_session: SessionFactory) -> None:
     events: list[DtmfEvent] = []
     session = await make_session(on_dtmf=events.append)
     heard = recorder(session)
-    jitter = session._jitter = CountingJitterBuffer()  # noqa: SLF001
+    jitter = session._receiver.jitter = CountingJitterBuffer()  # noqa: SLF001
     async with raw_peer(REMOTE_HOST) as remote:
         session.set_remote(*remote.address)
         target = ("127.0.0.1", session.local_port)

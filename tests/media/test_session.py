@@ -22,6 +22,7 @@ from custom_components.cloud_sip_ua.cloudsipua.media.rtcp import build_rtcp
 from custom_components.cloud_sip_ua.cloudsipua.media.rtp import build_rtp
 from custom_components.cloud_sip_ua.cloudsipua.media.sdes import SUITE_32
 from custom_components.cloud_sip_ua.cloudsipua.media.srtp import SrtpContext
+from custom_components.cloud_sip_ua.cloudsipua.media.stats import snapshot
 from custom_components.cloud_sip_ua.cloudsipua.media.subscription import (
     AudioSubscription,
 )
@@ -294,7 +295,7 @@ async def test_hostile_bytes_never_raise_and_are_counted(
             valid = build_rtp(0, seq, seq * 160, 5, bytes(160))
             if session is secure:
                 valid = sender.protect(valid)
-            session._on_rtp(valid, source)  # noqa: SLF001  # the receive path, minus the socket
+            session._receiver.on_rtp(valid, source)  # noqa: SLF001  # the receive path, minus the socket
         assert session.latched_address == source
 
     def counted(session: MediaSession) -> int:
@@ -324,8 +325,8 @@ async def test_hostile_bytes_never_raise_and_are_counted(
     def feed(data: bytes) -> None:
         for session in (plain, secure):
             before = counted(session)
-            session._on_rtp(data, source)  # noqa: SLF001
-            session._on_rtcp(data, source)  # noqa: SLF001
+            session._receiver.on_rtp(data, source)  # noqa: SLF001
+            session._rtcp.on_rtcp(data, source)  # noqa: SLF001
             assert counted(session) == before + 2
 
     feed()
@@ -539,3 +540,27 @@ async def test_blocked_loop_skips_ahead(make_session: SessionFactory) -> None:
     asyncio.get_running_loop().call_soon(time.sleep, 0.3)
     await asyncio.sleep(0.35)
     assert a.stats.packets_sent - sent < 15
+
+
+async def test_reading_stats_changes_nothing(make_session: SessionFactory) -> None:
+    """The stats getter returns a snapshot; the session's own counters stay as they were."""
+    a, b = await pair(make_session)
+    await until(lambda: a.stats.packets_received > 10)
+    counters = snapshot(a._stats)  # noqa: SLF001  # the shared counters themselves
+    first, second = a.stats, a.stats
+    assert first == second
+    assert first is not second
+    assert first.jitter_buffer_ms > 0
+    assert snapshot(a._stats) == counters  # noqa: SLF001
+    assert counters.jitter_buffer_ms == 0
+    first.packets_received = -1
+    assert a.stats.packets_received >= 0
+
+
+async def test_subscriptions_let_go(make_session: SessionFactory) -> None:
+    """A closed subscription leaves the session's list (what the intercom tests look at)."""
+    session = await make_session()
+    subscription = session.subscribe(16000)
+    assert session._subscriptions == [subscription]  # noqa: SLF001
+    subscription.close()
+    assert session._subscriptions == []  # noqa: SLF001

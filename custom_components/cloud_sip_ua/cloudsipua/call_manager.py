@@ -22,7 +22,15 @@ from .callbacks import (
     NewRemoteCall,
     NewRemoteCallResponse,
 )
-from .calls import Call, CallDirection, CallEvent, CallEventType, CallState, EndReason
+from .calls import (
+    Call,
+    CallDirection,
+    CallEvent,
+    CallEventType,
+    CallSnapshot,
+    CallState,
+    EndReason,
+)
 from .client import CloudSipUaClient
 from .display_text import display_text
 from .exceptions import (
@@ -132,6 +140,15 @@ class CallManager:
                 if call.state is state:
                     return call
         return None
+
+    def snapshots(self) -> list[CallSnapshot]:
+        """Return the public facts of the active calls, oldest first."""
+        return [call.snapshot() for call in self._calls.values()]
+
+    def current_snapshot(self) -> CallSnapshot | None:
+        """Return the public facts of the current call (see current_call), if there is one."""
+        call = self.current_call
+        return call.snapshot() if call is not None else None
 
     def get_call(self, call_id: str | None = None) -> Call:
         """Return the named call, or the current one; CallError if there is none."""

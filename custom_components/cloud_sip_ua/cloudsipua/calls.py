@@ -10,6 +10,7 @@ from .models import Codec, CryptoEntry
 
 if TYPE_CHECKING:
     from .media.session import MediaSession
+    from .media.stats import MediaStats
 
 
 class CallState(StrEnum):
@@ -99,8 +100,52 @@ class Call:
         """Return True until the call has ended."""
         return self.state is not CallState.IDLE
 
+    def snapshot(self) -> CallSnapshot:
+        """Return the call's public facts as they are now, with its media's counters."""
+        return CallSnapshot(
+            call_id=self.call_id,
+            direction=self.direction,
+            state=self.state,
+            codec=self.codec,
+            remote_party=self.remote_party,
+            destination=self.destination,
+            srtp=self.srtp,
+            started_at=self.started_at,
+            answered_at=self.answered_at,
+            ended_at=self.ended_at,
+            end_reason=self.end_reason,
+            sip_status=self.sip_status,
+            sip_reason=self.sip_reason,
+            stats=self.media.stats if self.media is not None else None,
+        )
+
     def as_public_dict(self) -> dict[str, str | int | float | bool | None]:
         """Return the call's non-secret facts, for entity attributes and diagnostics."""
+        return self.snapshot().as_public_dict()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallSnapshot:
+    """A call's public facts at one moment: no secrets, no media session to act on."""
+
+    call_id: str
+    direction: CallDirection
+    state: CallState
+    codec: Codec
+    remote_party: str | None = None
+    destination: str | None = None
+    srtp: bool = False
+    started_at: float = 0.0
+    answered_at: float | None = None
+    ended_at: float | None = None
+    end_reason: EndReason | None = None
+    sip_status: int | None = None
+    sip_reason: str | None = None
+    # The media's RTP counters when the snapshot was taken (a copy), None without media.
+    stats: MediaStats | None = None
+
+    def as_public_dict(self) -> dict[str, str | int | float | bool | None]:
+        """Return the facts as plain values, for entity attributes and diagnostics."""
         return {
             "call_id": self.call_id,
             "direction": self.direction.value,

@@ -1,6 +1,6 @@
 // A minimal stand-in for the Home Assistant frontend: a real, authenticated WebSocket connection
 // to Home Assistant and a `hass` object with the fields the card uses (states, entities, devices,
-// language, callService, connection.subscribeMessage, connection.socket).
+// language, formatEntityState, callService, connection.subscribeMessage, connection.socket).
 
 class MiniConnection {
   constructor(url, token) {
@@ -77,6 +77,9 @@ async function startHarness(setup) {
     language: "en",
     locale: { language: "en" },
     connection,
+    // As the frontend does it: the entity's translated state (the integration's translations).
+    formatEntityState: (stateObj) => setup.state_labels[stateObj.state] ?? stateObj.state,
+    formatEntityAttributeValue: (stateObj, attribute) => String(stateObj.attributes[attribute] ?? ""),
     callService: (domain, service, data) =>
       connection.sendMessagePromise({ type: "call_service", domain, service, service_data: data }),
   });

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -15,18 +15,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.util.hass_dict import HassKey
 
-from .cloudsipua.callback_auth import CallbackVerifier
-from .cloudsipua.callbacks import CallbackName, parse_callback_bytes
-from .cloudsipua.exceptions import (
+from ..cloudsipua.callback_auth import CallbackVerifier
+from ..cloudsipua.callbacks import CallbackName, parse_callback_bytes
+from ..cloudsipua.exceptions import (
     CallbackAuthenticationError,
     CallbackParseError,
     CallbackRefusedError,
 )
-from .cloudsipua.rate_limit import SourceThrottle
-from .const import CALLBACK_PATH, DOMAIN, MAX_CALLBACK_BODY
-
-if TYPE_CHECKING:
-    from .data import CloudSipUaData
+from ..cloudsipua.rate_limit import SourceThrottle
+from ..const import CALLBACK_PATH, DOMAIN, MAX_CALLBACK_BODY
+from ..data import CloudSipUaData
 
 CALLBACK_NAMES = frozenset(name.value for name in CallbackName)
 # Generous for a doorbell, tight enough that a flood is cut off within a second.

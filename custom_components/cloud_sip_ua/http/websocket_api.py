@@ -13,89 +13,28 @@ from homeassistant.components.websocket_api import async_register_command
 from homeassistant.components.websocket_api.connection import ActiveConnection
 from homeassistant.components.websocket_api.const import ERR_UNAUTHORIZED
 from homeassistant.components.websocket_api.decorators import websocket_command
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.exceptions import ServiceValidationError
 
-from .cloudsipua.exceptions import CallError
-from .cloudsipua.media.session import AudioSubscription
-from .const import DOMAIN
-from .data import CloudSipUaConfigEntry
-from .permissions import user_may
-from .talk import SAMPLE_RATE, MicrophoneFeed
+from ..cloudsipua.exceptions import CallError
+from ..cloudsipua.media.session import AudioSubscription
+from ..const import ATTR_CALL_ID, ATTR_CONFIG_ENTRY_ID, DOMAIN, SAMPLE_RATE
+from ..intercom.talk import MicrophoneFeed
+from ..permissions import user_may
+from ..target import ATTR_DEVICE_ID, ATTR_ENTITY_ID, target_entry
 
 _LOGGER = logging.getLogger(__name__)
 
 COMMAND_SUBSCRIBE_AUDIO = f"{DOMAIN}/audio/subscribe"
+# The card names its entry `entry_id`; actions say config_entry_id.
 ATTR_ENTRY_ID = "entry_id"
-ATTR_DEVICE_ID = "device_id"
-ATTR_ENTITY_ID = "entity_id"
-ATTR_CALL_ID = "call_id"
 ATTR_TALK = "talk"
-ERR_ENTRY_NOT_FOUND = "entry_not_found"
-ERR_ENTRY_NOT_LOADED = "entry_not_loaded"
-ERR_ENTRY_REQUIRED = "entry_required"
-
-
-class _TargetError(Exception):
-    """The message names no loaded entry of ours."""
-
-    def __init__(self, code: str, message: str) -> None:
-        """Keep the WebSocket error code."""
-        super().__init__(message)
-        self.code = code
 
 
 @callback
 def async_register_websocket_commands(hass: HomeAssistant) -> None:
     """Register the integration's WebSocket commands."""
     async_register_command(hass, ws_subscribe_audio)
-
-
-def _entry_id_of_target(hass: HomeAssistant, msg: dict[str, Any]) -> str | None:
-    """Return the entry id the message names directly or through a device or entity."""
-    if entity_id := msg.get(ATTR_ENTITY_ID):
-        entity = er.async_get(hass).async_get(entity_id)
-        if entity is None or entity.platform != DOMAIN:
-            raise _TargetError(
-                ERR_ENTRY_NOT_FOUND, "No entity of this integration has that id"
-            )
-        return entity.config_entry_id
-    if device_id := msg.get(ATTR_DEVICE_ID):
-        device = dr.async_get(hass).async_get(device_id)
-        ours = {entry.entry_id for entry in hass.config_entries.async_entries(DOMAIN)}
-        if device is None or device.config_entry_id not in ours:
-            raise _TargetError(
-                ERR_ENTRY_NOT_FOUND, "No device of this integration has that id"
-            )
-        return device.config_entry_id
-    entry_id: str | None = msg.get(ATTR_ENTRY_ID)
-    return entry_id
-
-
-def _loaded_entry(hass: HomeAssistant, msg: dict[str, Any]) -> CloudSipUaConfigEntry:
-    """Find the loaded entry the message targets: by entry, device or entity, or the only one."""
-    entry_id = _entry_id_of_target(hass, msg)
-    loaded: list[CloudSipUaConfigEntry] = hass.config_entries.async_loaded_entries(
-        DOMAIN
-    )
-    if entry_id is None:
-        if len(loaded) != 1:
-            raise _TargetError(
-                ERR_ENTRY_REQUIRED, "Name the entry: there is not exactly one"
-            )
-        return loaded[0]
-    for entry in loaded:
-        if entry.entry_id == entry_id:
-            return entry
-    other = hass.config_entries.async_get_entry(entry_id)
-    if (
-        other is not None
-        and other.domain == DOMAIN
-        and other.state is not ConfigEntryState.LOADED
-    ):
-        raise _TargetError(ERR_ENTRY_NOT_LOADED, "The entry is not loaded")
-    raise _TargetError(ERR_ENTRY_NOT_FOUND, "No entry of this integration has that id")
 
 
 @websocket_command(
@@ -116,11 +55,13 @@ def ws_subscribe_audio(
     """Stream a connected call's audio as base64 PCM events; take binary microphone frames back."""
     msg_id: int = msg["id"]
     try:
-        entry = _loaded_entry(hass, msg)
+        entry = target_entry(
+            hass, {**msg, ATTR_CONFIG_ENTRY_ID: msg.get(ATTR_ENTRY_ID)}
+        )
         call = entry.runtime_data.manager.get_call(msg.get(ATTR_CALL_ID))
         media = entry.runtime_data.manager.media_of(call.call_id)
-    except _TargetError as err:
-        connection.send_error(msg_id, err.code, str(err))
+    except ServiceValidationError as err:
+        connection.send_error(msg_id, str(err.translation_key), str(err))
         return
     except CallError as err:
         connection.send_error(msg_id, err.key, str(err))

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import time
 from typing import Protocol
 
-SAMPLE_RATE = 8000
+from ..const import SAMPLE_RATE
+
 BYTES_PER_SECOND = SAMPLE_RATE * 2
 # A burst larger than this is not microphone audio sent as it was captured.
 MAX_FRAME_BYTES = BYTES_PER_SECOND // 2

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import logging
 from typing import Protocol
 
-from .cloudsipua.media.session import MediaSession
+from ..cloudsipua.media.session import MediaSession
 from .speech import SpeechDetector
 
 _LOGGER = logging.getLogger(__name__)

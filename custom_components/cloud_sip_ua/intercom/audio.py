@@ -14,9 +14,8 @@ from homeassistant.components.media_player.browse_media import (
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
-from .const import DOMAIN
+from ..const import DOMAIN, SAMPLE_RATE
 
-SAMPLE_RATE = 8000
 DECODE_TIMEOUT = 60.0
 # Ten minutes of 8 kHz 16-bit audio: longer media is cut, not buffered without bound.
 MAX_PCM_BYTES = SAMPLE_RATE * 2 * 600

@@ -6,7 +6,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
-from .const import CALLBACK_PATH, DOMAIN
+from ..const import CALLBACK_PATH, DOMAIN
 
 ISSUE_NO_EXTERNAL_URL = "no_external_url"
 

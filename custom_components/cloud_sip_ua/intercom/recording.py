@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 import logging
 from pathlib import Path
 import re
 import time
-from typing import Any
 import wave
 
 import numpy as np
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
-from .cloudsipua.calls import Call, CallEvent, CallEventType
-from .cloudsipua.media.codecs import CLOCK_RATE, FRAME_BYTES
-from .cloudsipua.media.session import MediaSession
-from .const import (
+from ..cloudsipua.call_manager import CallManager
+from ..cloudsipua.calls import Call
+from ..cloudsipua.exceptions import CallError
+from ..cloudsipua.media.codecs import CLOCK_RATE, FRAME_BYTES
+from ..cloudsipua.media.session import MediaSession
+from ..const import (
     CONF_RECORD_ALL_CALLS,
     CONF_RECORDING_RETENTION_COUNT,
     CONF_RECORDING_RETENTION_DAYS,
@@ -31,7 +33,6 @@ from .const import (
     DEFAULT_RECORDING_RETENTION_DAYS,
     DOMAIN,
 )
-from .data import CloudSipUaConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -119,7 +120,9 @@ class CallRecording:
         """Create the file and start taking both directions' frames."""
         self._wav = await self.hass.async_add_executor_job(_open_wav, self.path)
         self._untap = self._media.add_tap(self._on_tick)
-        self._flusher = asyncio.create_task(self._flush_periodically())
+        self._flusher = self.hass.async_create_background_task(
+            self._flush_periodically(), f"{DOMAIN} recording flush"
+        )
 
     @callback
     def _on_tick(self, received: bytes | None, sent: bytes | None) -> None:
@@ -177,13 +180,14 @@ def _open_wav(path: Path) -> wave.Wave_write:
 class CallRecorder:
     """Records the entry's calls on request or all of them, and keeps the folder within limits."""
 
-    def __init__(self, hass: HomeAssistant, entry: CloudSipUaConfigEntry) -> None:
-        """Attach to the entry's call manager."""
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, manager: CallManager
+    ) -> None:
+        """Record the calls of the entry's call manager."""
         self.hass = hass
         self._entry = entry
-        self._manager = entry.runtime_data.manager
+        self._manager = manager
         self._recordings: dict[str, CallRecording] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
     def record_all(self) -> bool:
@@ -197,31 +201,33 @@ class CallRecorder:
         return call_id in self._recordings
 
     @callback
-    def async_start_listening(self) -> None:
-        """Follow call events until the entry unloads."""
-        self._entry.async_on_unload(self._manager.add_listener(self._on_call_event))
+    def async_call_answered(self, call_id: str) -> None:
+        """Start recording a call that just connected, if every call is recorded."""
+        if self.record_all:
+            self._entry.async_create_task(
+                self.hass,
+                self._start_quietly(self._manager.get_call(call_id)),
+                f"{DOMAIN} start recording",
+                eager_start=False,
+            )
 
     @callback
-    def _on_call_event(self, event: CallEvent) -> None:
-        """Start recording connected calls (if set to), finish recordings of ended calls."""
-        if event.type is CallEventType.ANSWERED and self.record_all:
-            self._spawn(self._start_quietly(event.call))
-        elif (
-            event.type is CallEventType.HUNG_UP
-            and event.call.call_id in self._recordings
-        ):
-            self._spawn(self._finish(event.call.call_id))
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Run a coroutine in the background, keeping it until it ends."""
-        task = self.hass.async_create_task(coro, eager_start=False)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def async_call_ended(self, call_id: str) -> None:
+        """Finish the recording of a call that ended, if it had one."""
+        if (recording := self._recordings.pop(call_id, None)) is not None:
+            self._entry.async_create_task(
+                self.hass,
+                self._finish(recording),
+                f"{DOMAIN} finish recording",
+                eager_start=False,
+            )
 
     async def _start_quietly(self, call: Call) -> None:
         """Start recording a call, logging instead of raising (nobody waits for it)."""
         try:
             await self._start(call)
+        except CallError:
+            _LOGGER.debug("Call %s ended before its recording started", call.call_id)
         except OSError as err:
             _LOGGER.error("Cannot record call %s: %s", call.call_id, err)
 
@@ -242,9 +248,9 @@ class CallRecorder:
         """Start a recording of a connected call, or return the running one."""
         if (running := self._recordings.get(call.call_id)) is not None:
             return running.path
-        assert call.media is not None  # noqa: S101 - connected calls have media
+        media = self._manager.media_of(call.call_id)
         path = recordings_dir(self.hass) / recording_name(call, dt_util.now())
-        recording = CallRecording(self.hass, call.media, path)
+        recording = CallRecording(self.hass, media, path)
         self._recordings[call.call_id] = recording
         try:
             await recording.start()
@@ -260,11 +266,10 @@ class CallRecorder:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="not_recording"
             )
-        return await self._finish(call.call_id)
+        return await self._finish(self._recordings.pop(call.call_id))
 
-    async def _finish(self, call_id: str) -> Path:
-        """Close a call's recording, then apply retention."""
-        recording = self._recordings.pop(call_id)
+    async def _finish(self, recording: CallRecording) -> Path:
+        """Close a recording taken out of the running ones, then apply retention."""
         path = await recording.stop()
         await self.async_apply_retention()
         return path
@@ -296,9 +301,7 @@ class CallRecorder:
         return deleted
 
     async def async_close(self) -> None:
-        """Finish every running recording."""
-        for call_id in list(self._recordings):
-            recording = self._recordings.pop(call_id)
-            await recording.stop()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Finish every running recording (all taken at once, before the calls are hung up)."""
+        recordings = list(self._recordings.values())
+        self._recordings.clear()
+        await asyncio.gather(*(recording.stop() for recording in recordings))

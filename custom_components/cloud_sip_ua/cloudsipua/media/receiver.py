@@ -1,0 +1,266 @@
+"""The receiving half of a media session: checks, SRTP, jitter buffer, decoding and fan-out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import logging
+import time
+
+from ..exceptions import MalformedPacketError, SrtpError, SrtpReplayError  # noqa: TID252  # the library stays relocatable
+from ..models import Codec  # noqa: TID252  # the library stays relocatable
+from .codecs import CLOCK_RATE, VoiceCodec, create_codec
+from .dtmf import DtmfEvent, DtmfReceiver
+from .jitter import JitterBuffer
+from .latching import NEW_SOURCE, PROBATION, Address, SourceGuard
+from .reception import ACCEPTED, DUPLICATE, ReceptionStats
+from .resample import Resampler
+from .rtp import RTP_HEADER_SIZE, parse_rtp
+from .srtp import SrtpContext
+from .stats import MediaStats
+from .subscription import DEFAULT_MAX_FRAMES, AudioSubscription
+
+_LOGGER = logging.getLogger(__name__)
+
+_COMFORT_NOISE_PT = 13  # RFC 3389: valid, carries no audio we play
+
+type FrameTap = Callable[[bytes | None, bytes | None], None]
+
+
+class RtpReceiver:
+    """Takes RTP from the socket and hands decoded 20 ms frames to subscribers and taps.
+
+    Packets pass the source guard (only a proven remote is played), SRTP and the sequence
+    checks before they reach the jitter buffer; RTCP multiplexed on the RTP port goes to
+    `on_rtcp`. Received audio is decoded by its payload type (PCMU, PCMA or GSM).
+    """
+
+    def __init__(
+        self,
+        *,
+        guard: SourceGuard,
+        stats: MediaStats | None = None,
+        telephone_event_pt: int | None = 101,
+        inactivity_timeout: float | None = 30.0,
+        on_dtmf: Callable[[DtmfEvent], None] | None = None,
+        on_inactive: Callable[[], None] | None = None,
+        on_rtcp: Callable[[bytes, Address], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Prepare a decoder per payload type; `clock` gives arrival times (the loop's)."""
+        self._decoders: dict[int, VoiceCodec] = {
+            each.payload_type: create_codec(each) for each in Codec
+        }
+        self.telephone_event_pt = telephone_event_pt
+        self._guard = guard
+        self.stats = stats if stats is not None else MediaStats()
+        self.srtp: SrtpContext | None = None
+        self.jitter = JitterBuffer()
+        self.reception: ReceptionStats | None = None  # of the current remote source
+        self._dtmf = DtmfReceiver()
+        self._on_dtmf = on_dtmf
+        self._on_inactive = on_inactive
+        self.on_rtcp = on_rtcp  # RTCP multiplexed on the RTP port
+        self.clock = clock
+        self._inactivity_timeout = inactivity_timeout
+        self.started_at = 0.0  # inactivity counts from here until the first packet
+        self.last_packet_at: float | None = None
+        self._inactive_signalled = False
+        self.subscriptions: list[AudioSubscription] = []
+        self._sub_resamplers: dict[int, Resampler] = {}
+        self.taps: list[FrameTap] = []
+        self._closed = False
+
+    # ---- the packet path -------------------------------------------------------------------
+
+    def on_rtp(self, data: bytes, addr: Address) -> None:
+        """Handle one datagram on the RTP port: checks, SRTP, latching, then dispatch."""
+        stats = self.stats
+        guard = self._guard
+        if not guard.admits(addr):
+            stats.foreign_packets += 1
+            return
+        if len(data) < RTP_HEADER_SIZE or data[0] >> 6 != 2:
+            stats.malformed_packets += 1
+            return
+        if 200 <= data[1] <= 204:  # RTCP multiplexed on the RTP port (RFC 5761)
+            if self.on_rtcp is not None:
+                self.on_rtcp(data, addr)
+            return
+        size = len(data)
+        srtp = self.srtp
+        if srtp is not None:
+            try:
+                data = srtp.unprotect(data)
+            except SrtpReplayError:
+                stats.srtp_replays += 1
+                return
+            except SrtpError:
+                stats.srtp_auth_failures += 1
+                return
+        try:
+            packet = parse_rtp(data)
+        except MalformedPacketError:
+            stats.malformed_packets += 1
+            return
+        payload_type = packet.payload_type
+        te_pt = self.telephone_event_pt
+        if payload_type == te_pt and len(packet.payload) < 4:
+            stats.malformed_packets += 1
+            return
+        now = self.clock()
+        verdict = guard.check(addr, packet.ssrc, packet.sequence, now)
+        if verdict == PROBATION:
+            # Not trusted yet: no audio, no DTMF, and the current source's state stays.
+            stats.probation_packets += 1
+            return
+        reception = self.reception
+        if verdict == NEW_SOURCE or reception is None:
+            if reception is not None:
+                if reception.ssrc != packet.ssrc:
+                    stats.ssrc_changes += 1
+                self.jitter.reset()
+            self.reception = reception = ReceptionStats(packet.ssrc, packet.sequence)
+        else:
+            result = reception.update(packet.sequence)
+            if result != ACCEPTED:
+                if result == DUPLICATE:
+                    stats.duplicates += 1
+                else:
+                    stats.sequence_jumps += 1
+                return
+        self.last_packet_at = now
+        self._inactive_signalled = False
+        stats.packets_received += 1
+        stats.bytes_received += size
+        decoder = self._decoders.get(payload_type)
+        if decoder is not None:
+            reception.update_jitter(packet.timestamp, now)
+            if packet.payload:
+                self.jitter.put(packet.timestamp, decoder.decode(packet.payload))
+        elif payload_type == te_pt:
+            # The sender pauses audio during an event: play silence, not concealment.
+            self.jitter.mark_discontinuity()
+            self._emit_dtmf(self._dtmf.feed(packet.timestamp, packet.payload, now))
+        elif payload_type != _COMFORT_NOISE_PT:
+            stats.unknown_payload_packets += 1
+
+    def _emit_dtmf(self, events: list[DtmfEvent]) -> None:
+        """Count received digits and hand them to the callback."""
+        for event in events:
+            self.stats.dtmf_received += 1
+            if self._on_dtmf is not None:
+                try:
+                    self._on_dtmf(event)
+                except Exception:
+                    _LOGGER.exception("DTMF callback failed")
+
+    # ---- every 20 ms -----------------------------------------------------------------------
+
+    def tick(self, now: float, sent: bytes | None) -> None:
+        """Play out one frame, hand it with the `sent` frame to the taps, check inactivity."""
+        received = self.play_out()
+        if self.taps:
+            self.run_taps(received, sent)
+        self.check_inactivity(now)
+
+    def play_out(self) -> bytes | None:
+        """Pull one frame from the jitter buffer, push it to every subscriber and return it."""
+        reception = self.reception
+        if reception is not None:
+            self.jitter.set_jitter(reception.jitter)
+        frame = self.jitter.pull()
+        if self._dtmf.has_pending:
+            self._emit_dtmf(self._dtmf.expire(self.clock()))
+        if frame is None or not self.subscriptions:
+            return frame
+        converted: dict[int, bytes] = {CLOCK_RATE: frame}
+        for subscription in self.subscriptions:
+            rate = subscription.sample_rate
+            data = converted.get(rate)
+            if data is None:
+                data = converted[rate] = self._sub_resamplers[rate].process(frame)
+            subscription.push(data)
+        return frame
+
+    def run_taps(self, received: bytes | None, sent: bytes | None) -> None:
+        """Hand one tick's frames to every tap; a failing tap never stops the clock."""
+        for tap in list(self.taps):
+            try:
+                tap(received, sent)
+            except Exception:
+                _LOGGER.exception("Media tap failed")
+
+    def check_inactivity(self, now: float) -> None:
+        """Signal once when no valid RTP has arrived for the inactivity timeout."""
+        timeout = self._inactivity_timeout
+        if timeout is None or self._inactive_signalled:
+            return
+        last = (
+            self.last_packet_at if self.last_packet_at is not None else self.started_at
+        )
+        if now - last >= timeout:
+            self._inactive_signalled = True
+            if self._on_inactive is not None:
+                try:
+                    self._on_inactive()
+                except Exception:
+                    _LOGGER.exception("Inactivity callback failed")
+
+    # ---- consumers -------------------------------------------------------------------------
+
+    def subscribe(
+        self, sample_rate: int = 8000, *, max_frames: int = DEFAULT_MAX_FRAMES
+    ) -> AudioSubscription:
+        """Return a new stream of decoded 20 ms frames at `sample_rate` (a multiple of 8 kHz)."""
+        if sample_rate % CLOCK_RATE:
+            raise ValueError("subscription rate must be a multiple of 8000 Hz")
+        subscription = AudioSubscription(
+            sample_rate, max_frames=max_frames, on_close=self._unsubscribe
+        )
+        if self._closed:
+            subscription.end()
+            return subscription
+        if sample_rate != CLOCK_RATE and sample_rate not in self._sub_resamplers:
+            self._sub_resamplers[sample_rate] = Resampler(
+                CLOCK_RATE, sample_rate, compensate_delay=False
+            )
+        self.subscriptions.append(subscription)
+        return subscription
+
+    def _unsubscribe(self, subscription: AudioSubscription) -> None:
+        """Forget a subscription its consumer closed."""
+        if subscription in self.subscriptions:
+            self.subscriptions.remove(subscription)
+            self.stats.subscriber_overruns += subscription.overruns
+
+    def add_tap(self, tap: FrameTap) -> Callable[[], None]:
+        """Add a tap called every tick with (received, sent) frames; return a remover."""
+        self.taps.append(tap)
+
+        def remove() -> None:
+            if tap in self.taps:
+                self.taps.remove(tap)
+
+        return remove
+
+    def close(self) -> None:
+        """End every subscription and drop the taps; later subscriptions start ended."""
+        self._closed = True
+        for subscription in self.subscriptions:
+            subscription.end()
+        self.subscriptions.clear()
+        self.taps.clear()
+
+    def add_stats(self, stats: MediaStats) -> None:
+        """Write the reception, jitter buffer and subscriber figures into a stats snapshot."""
+        reception = self.reception
+        if reception is not None:
+            stats.lost = reception.lost
+            stats.jitter_ms = reception.jitter_ms
+        jitter = self.jitter
+        stats.late = jitter.late
+        stats.concealed_frames = jitter.concealed_frames
+        stats.trimmed_frames = jitter.trimmed_frames
+        stats.jitter_buffer_ms = jitter.target_ms
+        stats.duplicates += jitter.duplicates
+        stats.subscriber_overruns += sum(sub.overruns for sub in self.subscriptions)

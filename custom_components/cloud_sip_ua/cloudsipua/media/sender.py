@@ -1,0 +1,304 @@
+"""The sending half of a media session: the 20 ms clock, the outgoing queue, DTMF and encoding."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+import secrets
+import struct
+
+from ..exceptions import MediaError  # noqa: TID252  # the library stays relocatable
+from ..models import Codec  # noqa: TID252  # the library stays relocatable
+from .codecs import CLOCK_RATE, FRAME_BYTES, FRAME_SAMPLES, create_codec
+from .dtmf import DtmfPacket, event_packets, validate_digits
+from .latching import SourceGuard
+from .resample import Resampler
+from .srtp import SrtpContext
+from .stats import MediaStats
+
+FRAME_SECONDS = 0.020
+INPUT_RATES = (8000, 16000, 48000)
+# Behind by more than this (loop blocked): skip instead of bursting.
+_MAX_CATCH_UP_SECONDS = 0.1
+_RTP_HEADER = struct.Struct("!BBHII")
+
+
+class RtpSender:
+    """Sends one RTP packet every 20 ms: queued audio, DTMF events, or silence.
+
+    Nothing reaches the wire before the guard latched a remote source (unless
+    `wait_for_remote` is off), so a forged address cannot aim our stream at a victim.
+    """
+
+    def __init__(
+        self,
+        codec: Codec,
+        *,
+        guard: SourceGuard,
+        stats: MediaStats | None = None,
+        telephone_event_pt: int | None = 101,
+        comfort_noise: bool = False,
+        wait_for_remote: bool = True,
+    ) -> None:
+        """Prepare the encoder and a random SSRC, sequence number and timestamp."""
+        self._encoder = create_codec(codec)
+        self.telephone_event_pt = telephone_event_pt
+        self._comfort_noise = comfort_noise
+        self._noise = self._encoder.comfort_noise() if comfort_noise else []
+        self._noise_index = 0
+        self._guard = guard
+        self._wait_for_remote = wait_for_remote
+        self.stats = stats if stats is not None else MediaStats()
+        self.srtp: SrtpContext | None = None
+        self.transport: asyncio.DatagramTransport | None = None
+
+        self.ssrc = secrets.randbits(32)
+        self._seq = secrets.randbits(16)
+        self._ts = secrets.randbits(32)
+        self._marker = True  # first packet of the stream
+        self.payload_octets = 0  # RTP payload sent, for the sender report
+
+        self._out = bytearray()  # 8 kHz PCM waiting to be sent
+        self._out_resampler: Resampler | None = None
+        self._queued_total = 0
+        self._consumed_total = 0
+        self._play_waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+        # 8 kHz audio of this tick's packet (None: silence, comfort noise or DTMF).
+        self.sent_pcm: bytes | None = None
+        self._dtmf_queue: deque[tuple[list[DtmfPacket], asyncio.Future[None]]] = deque()
+        self._dtmf_current: (
+            tuple[list[DtmfPacket], asyncio.Future[None], int] | None
+        ) = None
+        self._dtmf_index = 0
+        self._dtmf_lock = asyncio.Lock()
+
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._on_tick: Callable[[float], None] | None = None
+        self._tick_handle: asyncio.TimerHandle | None = None
+        self._next_tick = 0.0
+        self._closed = False
+
+    @property
+    def codec(self) -> Codec:
+        """Return the codec we send."""
+        return self._encoder.codec
+
+    def set_codec(self, codec: Codec) -> None:
+        """Switch the codec we send."""
+        self._encoder = create_codec(codec)
+        if self._comfort_noise:
+            self._noise = self._encoder.comfort_noise()
+
+    # ---- the clock -------------------------------------------------------------------------
+
+    def start(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        transport: asyncio.DatagramTransport,
+        now: float,
+        on_tick: Callable[[float], None] | None = None,
+    ) -> None:
+        """Start the 20 ms clock at `now`; `on_tick(now)` runs after each tick's packet."""
+        self._loop = loop
+        self.transport = transport
+        self._on_tick = on_tick
+        self._next_tick = now + FRAME_SECONDS
+        self._tick_handle = loop.call_at(self._next_tick, self._tick)
+
+    def _tick(self) -> None:
+        """Send one packet and run the tick callback, then schedule the next tick without drift."""
+        loop = self._loop
+        assert loop is not None
+        now = loop.time()
+        behind = now - self._next_tick
+        if behind > _MAX_CATCH_UP_SECONDS:
+            # The loop was blocked: jump ahead (timestamps follow real time) instead of bursting.
+            skipped = int(behind / FRAME_SECONDS)
+            self._next_tick += skipped * FRAME_SECONDS
+            self._ts = (self._ts + skipped * FRAME_SAMPLES) & 0xFFFFFFFF
+        try:
+            self.send_frame()
+            if self._on_tick is not None:
+                self._on_tick(now)
+        finally:
+            self._next_tick += FRAME_SECONDS
+            if not self._closed:
+                self._tick_handle = loop.call_at(self._next_tick, self._tick)
+
+    def rtp_timestamp(self, now: float) -> int:
+        """Return the RTP timestamp that corresponds to loop time `now` (for sender reports)."""
+        elapsed = now - (self._next_tick - FRAME_SECONDS)
+        return self._ts + int(elapsed * CLOCK_RATE)
+
+    def close(self) -> None:
+        """Stop the clock; pending play_audio calls return and pending DTMF fails."""
+        self._closed = True
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
+        self._release_play_waiters()
+        if self._dtmf_current is not None:
+            self._dtmf_queue.appendleft((self._dtmf_current[0], self._dtmf_current[1]))
+            self._dtmf_current = None
+        while self._dtmf_queue:
+            _packets, future = self._dtmf_queue.popleft()
+            if not future.done():
+                future.set_exception(
+                    MediaError("media session closed before the DTMF was sent")
+                )
+
+    # ---- what to send ----------------------------------------------------------------------
+
+    def enqueue_audio(self, pcm: bytes, sample_rate: int) -> None:
+        """Queue 16-bit mono PCM at 8, 16 or 48 kHz to be sent at the 20 ms pace."""
+        if sample_rate not in INPUT_RATES:
+            raise ValueError(
+                f"unsupported sample rate {sample_rate}; use one of {INPUT_RATES}"
+            )
+        if len(pcm) % 2:
+            raise ValueError("16-bit PCM must have an even number of bytes")
+        resampler = self._out_resampler
+        if resampler is not None and resampler.in_rate != sample_rate:
+            self._append_out(resampler.flush())
+            resampler = self._out_resampler = None
+        if sample_rate != CLOCK_RATE:
+            if resampler is None:
+                resampler = self._out_resampler = Resampler(sample_rate, CLOCK_RATE)
+            pcm = resampler.process(pcm)
+        self._append_out(pcm)
+
+    def _append_out(self, pcm: bytes) -> None:
+        """Add 8 kHz PCM to the outbound queue."""
+        self._out += pcm
+        self._queued_total += len(pcm)
+
+    async def play_audio(self, pcm: bytes, sample_rate: int) -> None:
+        """Queue audio and wait until all of it has been sent (or cleared, or the sender closed)."""
+        self.enqueue_audio(pcm, sample_rate)
+        if self._out_resampler is not None:
+            self._append_out(self._out_resampler.flush())
+            self._out_resampler = None
+        if self._closed or self._consumed_total >= self._queued_total:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._play_waiters.append((self._queued_total, future))
+        await future
+
+    def clear_audio(self) -> None:
+        """Drop queued outbound audio; pending play_audio calls return."""
+        self._out.clear()
+        self._out_resampler = None
+        self._consumed_total = self._queued_total
+        self._release_play_waiters()
+
+    def _release_play_waiters(self) -> None:
+        """Resolve play_audio waiters whose audio has gone out."""
+        waiters = self._play_waiters
+        while waiters and (self._closed or waiters[0][0] <= self._consumed_total):
+            _mark, future = waiters.popleft()
+            if not future.done():
+                future.set_result(None)
+
+    async def send_dtmf(
+        self, digits: str, duration_ms: int = 100, gap_ms: int = 60
+    ) -> None:
+        """Send digits as RFC 4733 events, one after another with `gap_ms` of audio between."""
+        digits = validate_digits(digits)
+        if not 20 <= duration_ms <= 8000:
+            raise ValueError("DTMF duration must be 20..8000 ms")
+        if gap_ms < 0:
+            raise ValueError("DTMF gap must not be negative")
+        if self.telephone_event_pt is None:
+            raise MediaError("no telephone-event payload type was negotiated")
+        if self._loop is None or self._closed:
+            raise MediaError("media session is not running")
+        async with self._dtmf_lock:
+            for index, digit in enumerate(digits):
+                future: asyncio.Future[None] = self._loop.create_future()
+                self._dtmf_queue.append((event_packets(digit, duration_ms), future))
+                await future
+                self.stats.dtmf_sent += 1
+                if gap_ms and index < len(digits) - 1:
+                    await asyncio.sleep(gap_ms / 1000)
+
+    def _next_payload(self) -> tuple[int, int, bool, bytes]:
+        """Return (payload type, timestamp, marker, payload) for this tick's packet."""
+        self.sent_pcm = None
+        current = self._dtmf_current
+        if current is None and self._dtmf_queue:
+            packets, future = self._dtmf_queue.popleft()
+            current = self._dtmf_current = (packets, future, self._ts)
+            self._dtmf_index = 0
+        te_pt = self.telephone_event_pt
+        if current is not None and te_pt is not None:
+            packets, future, event_ts = current
+            packet = packets[self._dtmf_index]
+            self._dtmf_index += 1
+            if self._dtmf_index == len(packets):
+                self._dtmf_current = None
+                if not future.done():
+                    future.set_result(None)
+            return te_pt, event_ts, packet.marker, packet.payload
+        out = self._out
+        if len(out) < FRAME_BYTES and self._out_resampler is not None:
+            self._append_out(self._out_resampler.flush())
+            self._out_resampler = None
+        marker = self._marker
+        self._marker = False
+        if out:
+            chunk = bytes(out[:FRAME_BYTES])
+            del out[:FRAME_BYTES]
+            self._consumed_total += len(chunk)
+            if len(chunk) < FRAME_BYTES:
+                chunk += bytes(FRAME_BYTES - len(chunk))
+            self.sent_pcm = chunk
+            if self._play_waiters:
+                self._release_play_waiters()
+            return (
+                self._encoder.payload_type,
+                self._ts,
+                marker,
+                self._encoder.encode(chunk),
+            )
+        if self._noise:
+            self._noise_index = (self._noise_index + 1) % len(self._noise)
+            payload = self._noise[self._noise_index]
+        else:
+            payload = self._encoder.silence
+        return self._encoder.payload_type, self._ts, marker, payload
+
+    def send_frame(self) -> None:
+        """Build, protect and send this tick's RTP packet (or withhold it: nobody latched)."""
+        guard = self._guard
+        target = guard.latched
+        if target is None and not self._wait_for_remote:
+            target = guard.advertised
+        transport = self.transport
+        if target is None or transport is None:
+            # No remote proved itself yet: the clock runs, nothing reaches the wire (nor a
+            # recording: nobody heard it). Queued audio and DTMF wait, so a greeting starts
+            # whole and a stateful encoder (GSM) stays in step with the far end's decoder.
+            self._ts = (self._ts + FRAME_SAMPLES) & 0xFFFFFFFF
+            self.stats.packets_withheld += 1
+            self.sent_pcm = None
+            return
+        payload_type, timestamp, marker, payload = self._next_payload()
+        self._ts = (self._ts + FRAME_SAMPLES) & 0xFFFFFFFF
+        packet = (
+            _RTP_HEADER.pack(
+                0x80,
+                payload_type | 0x80 if marker else payload_type,
+                self._seq,
+                timestamp,
+                self.ssrc,
+            )
+            + payload
+        )
+        self._seq = (self._seq + 1) & 0xFFFF
+        if self.srtp is not None:
+            packet = self.srtp.protect(packet)
+        transport.sendto(packet, target)
+        stats = self.stats
+        stats.packets_sent += 1
+        stats.bytes_sent += len(packet)
+        self.payload_octets += len(payload)

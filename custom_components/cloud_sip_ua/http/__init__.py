@@ -1,0 +1,1 @@
+"""HTTP and WebSocket surfaces of the integration: callback, listen and audio views."""
