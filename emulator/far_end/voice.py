@@ -18,8 +18,8 @@ GSM_FRAME = 33
 PAYLOAD_TYPES = {Codec.PCMU: 0, Codec.GSM: 3, Codec.PCMA: 8}
 
 
-def _libgsm() -> Any:
-    """Return libgsm with its prototypes, or None."""
+def load_libgsm() -> Any:
+    """Return Debian's libgsm with its prototypes declared, or None if it is not installed."""
     for name in (ctypes.util.find_library("gsm"), "libgsm.so.1"):
         if not name:
             continue
@@ -36,7 +36,7 @@ def _libgsm() -> Any:
     return None
 
 
-_LIBGSM = _libgsm()
+_LIBGSM = load_libgsm()
 
 
 class _Gsm:

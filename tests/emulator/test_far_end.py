@@ -200,4 +200,4 @@ def test_libgsm_missing_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(voice.ctypes.util, "find_library", lambda name: None)
     monkeypatch.setattr(voice.ctypes, "CDLL", missing)
-    assert voice._libgsm() is None  # noqa: SLF001 - the loader is the point
+    assert voice.load_libgsm() is None

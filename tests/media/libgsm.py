@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from typing import Any
+
+from emulator.far_end.voice import load_libgsm
 
 FRAME_SIZE = 33
 FRAME_SAMPLES = 160
-_NAMES = ("libgsm.so.1", "/usr/lib/x86_64-linux-gnu/libgsm.so.1")
-
-
-def load() -> ctypes.CDLL | None:
-    """Return libgsm with its prototypes declared, or None if it is not installed."""
-    candidates = [ctypes.util.find_library("gsm"), *_NAMES]
-    for name in candidates:
-        if not name:
-            continue
-        try:
-            lib = ctypes.CDLL(name)
-        except OSError:
-            continue
-        lib.gsm_create.restype = ctypes.c_void_p
-        lib.gsm_create.argtypes = []
-        lib.gsm_destroy.restype = None
-        lib.gsm_destroy.argtypes = [ctypes.c_void_p]
-        lib.gsm_encode.restype = None
-        lib.gsm_encode.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
-        lib.gsm_decode.restype = ctypes.c_int
-        lib.gsm_decode.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
-        return lib
-    return None
-
-
-LIBGSM = load()
+# One loader for the reference: the emulator's far end speaks GSM through it too.
+LIBGSM = load_libgsm()
 
 
 class _Handle:

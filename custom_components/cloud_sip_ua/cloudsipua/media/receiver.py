@@ -6,7 +6,7 @@ from collections.abc import Callable
 import logging
 import time
 
-from ..exceptions import MalformedPacketError, SrtpError, SrtpReplayError  # noqa: TID252  # the library stays relocatable
+from ..exceptions import MalformedPacketError  # noqa: TID252  # the library stays relocatable
 from ..models import Codec  # noqa: TID252  # the library stays relocatable
 from .codecs import CLOCK_RATE, VoiceCodec, create_codec
 from .dtmf import DtmfEvent, DtmfReceiver
@@ -15,7 +15,7 @@ from .latching import NEW_SOURCE, PROBATION, Address, SourceGuard
 from .reception import ACCEPTED, DUPLICATE, ReceptionStats
 from .resample import Resampler
 from .rtp import RTP_HEADER_SIZE, parse_rtp
-from .srtp import SrtpContext
+from .srtp import SrtpContext, unprotect_counted
 from .stats import MediaStats
 from .subscription import DEFAULT_MAX_FRAMES, AudioSubscription
 
@@ -87,16 +87,10 @@ class RtpReceiver:
                 self.on_rtcp(data, addr)
             return
         size = len(data)
-        srtp = self.srtp
-        if srtp is not None:
-            try:
-                data = srtp.unprotect(data)
-            except SrtpReplayError:
-                stats.srtp_replays += 1
+        if self.srtp is not None:
+            if (plain := unprotect_counted(self.srtp.unprotect, data, stats)) is None:
                 return
-            except SrtpError:
-                stats.srtp_auth_failures += 1
-                return
+            data = plain
         try:
             packet = parse_rtp(data)
         except MalformedPacketError:

@@ -6,7 +6,7 @@ import asyncio
 import random
 import secrets
 
-from ..exceptions import MalformedPacketError, SrtpError, SrtpReplayError  # noqa: TID252  # the library stays relocatable
+from ..exceptions import MalformedPacketError  # noqa: TID252  # the library stays relocatable
 from .codecs import CLOCK_RATE
 from .latching import Address, SourceGuard
 from .receiver import RtpReceiver
@@ -20,7 +20,7 @@ from .rtcp import (
     round_trip_seconds,
 )
 from .sender import RtpSender
-from .srtp import SrtpContext
+from .srtp import SrtpContext, unprotect_counted
 from .stats import MediaStats
 
 
@@ -145,14 +145,10 @@ class RtcpReporter:
             stats.foreign_packets += 1
             return
         if self.srtp is not None:
-            try:
-                data = self.srtp.unprotect_rtcp(data)
-            except SrtpReplayError:
-                stats.srtp_replays += 1
+            plain = unprotect_counted(self.srtp.unprotect_rtcp, data, stats)
+            if plain is None:
                 return
-            except SrtpError:
-                stats.srtp_auth_failures += 1
-                return
+            data = plain
         try:
             compound = parse_rtcp(data)
         except MalformedPacketError:

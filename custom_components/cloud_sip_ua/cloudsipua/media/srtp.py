@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pylibsrtp
 
 from ..exceptions import SrtpAuthError, SrtpError, SrtpReplayError  # noqa: TID252  # the library stays relocatable
 from ..models import CryptoEntry  # noqa: TID252  # the library stays relocatable
 from .sdes import SUITE_32, parse_crypto
+from .stats import MediaStats
 
 _PROFILES = {
     SUITE_32: pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_32,
@@ -77,3 +80,16 @@ class SrtpContext:
             raise _raise_for(err) from None
         except ValueError as err:
             raise SrtpAuthError(str(err)) from None
+
+
+def unprotect_counted(
+    unprotect: Callable[[bytes], bytes], data: bytes, stats: MediaStats
+) -> bytes | None:
+    """Return the unprotected packet, or None after counting a replay or a failed check."""
+    try:
+        return unprotect(data)
+    except SrtpReplayError:
+        stats.srtp_replays += 1
+    except SrtpError:
+        stats.srtp_auth_failures += 1
+    return None
