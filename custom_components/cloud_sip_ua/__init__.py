@@ -44,6 +44,7 @@ from .data import (
 from .http.callback_url import async_callback_base_url
 from .http.callback_view import async_get_router
 from .http.card import async_register_card
+from .http.clip_view import ClipView
 from .http.listen_view import ListenView
 from .http.websocket_api import async_register_websocket_commands
 from .intercom.controller import IntercomController
@@ -68,6 +69,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the HTTP views, the actions and the WebSocket command."""
     async_get_router(hass)
     hass.http.register_view(ListenView())
+    hass.http.register_view(ClipView())
     async_setup_services(hass)
     async_register_websocket_commands(hass)
     # Before the HTTP server starts, so that the card's route joins it.

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-import io
 import logging
 from typing import Any
-import wave
 
 from homeassistant.components import tts
 from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
@@ -32,7 +30,7 @@ from .data import CloudSipUaConfigEntry, assist_enabled
 from .entity import CloudSipUaEntity
 from .errors import translate_errors
 from .intercom.assist_session import TurnResult
-from .intercom.audio import async_media_to_pcm
+from .intercom.audio import async_media_to_pcm, wav_pcm
 from .intercom.controller import IntercomController
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,7 +42,6 @@ ASSIST = AssistSatelliteEntityDescription(key="assist", translation_key="assist"
 ASSIST_ENTITY_KEYS = ("assist", "pipeline", "vad_sensitivity", "assist_answers")
 # How replies are named between the pipeline events and the session: the TTS stream's token.
 TTS_STREAM_PREFIX = "tts-stream:"
-_CALL_RATES = (8000, 16000, 48000)
 
 
 async def async_setup_entry(
@@ -201,7 +198,7 @@ class CallAssistSatellite(CloudSipUaEntity, AssistSatelliteEntity):
                     translation_domain=DOMAIN, translation_key="media_not_found"
                 )
             data = b"".join([chunk async for chunk in stream.async_stream_result()])
-            if (decoded := _wav_pcm(data)) is not None:
+            if (decoded := wav_pcm(data)) is not None:
                 return decoded
             media_id = stream.url
         return await async_media_to_pcm(
@@ -259,18 +256,3 @@ class CallAssistSatellite(CloudSipUaEntity, AssistSatelliteEntity):
         for pcm, rate in parts:
             media.enqueue_audio(pcm, rate)
         await media.play_audio(b"", SAMPLE_RATE)
-
-
-def _wav_pcm(data: bytes) -> tuple[bytes, int] | None:
-    """Return the samples and rate of a 16-bit mono WAV the call can take as is, else None."""
-    try:
-        with wave.open(io.BytesIO(data), "rb") as wav:
-            if (
-                wav.getsampwidth() != 2
-                or wav.getnchannels() != 1
-                or wav.getframerate() not in _CALL_RATES
-            ):
-                return None
-            return wav.readframes(wav.getnframes()), wav.getframerate()
-    except wave.Error, EOFError:
-        return None

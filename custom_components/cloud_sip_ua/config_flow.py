@@ -21,6 +21,8 @@ from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -58,6 +60,9 @@ from .const import (
     CONF_CALLBACK_PUBLIC_KEY,
     CONF_CODEC,
     CONF_DOMAIN,
+    CONF_DOOR_CODE,
+    CONF_DOOR_SATELLITES,
+    CONF_DOOR_TTS,
     CONF_DTMF_PAYLOAD_TYPE,
     CONF_ISSUER,
     CONF_KEY_ID,
@@ -102,6 +107,7 @@ from .data import (
     token_provider_from_data,
 )
 from .http.callback_url import async_callback_base_url
+from .services import DTMF_DIGITS
 
 _PEM = TextSelector(TextSelectorConfig(multiline=True))
 _SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -352,6 +358,8 @@ class CloudSipUaOptionsFlow(OptionsFlowWithReload):
                 errors[CONF_MEDIA_ADDRESS] = "invalid_media_address"
             elif not _are_site_patterns(user_input.get(CONF_ALLOWED_SITES)):
                 errors[CONF_ALLOWED_SITES] = "invalid_allowed_sites"
+            elif not _is_door_code(user_input.get(CONF_DOOR_CODE)):
+                errors[CONF_DOOR_CODE] = "invalid_door_code"
             else:
                 return self.async_create_entry(data=user_input)
         return self.async_show_form(
@@ -387,6 +395,11 @@ def _are_site_patterns(value: str | None) -> bool:
     except InvalidRequestError:
         return False
     return True
+
+
+def _is_door_code(value: str | None) -> bool:
+    """Return True for an empty value or DTMF digits."""
+    return not value or DTMF_DIGITS.fullmatch(value) is not None
 
 
 def _is_ip(value: str | None) -> bool:
@@ -480,5 +493,12 @@ _OPTIONS_SCHEMA = probatio.Schema(
             CONF_RECORDING_RETENTION_COUNT, default=DEFAULT_RECORDING_RETENTION_COUNT
         ): probatio.All(_number(0, 100000), probatio.Coerce(int)),
         probatio.Optional(CONF_ASSIST, default=DEFAULT_ASSIST): BooleanSelector(),
+        probatio.Optional(CONF_DOOR_SATELLITES): EntitySelector(
+            EntitySelectorConfig(domain="assist_satellite", multiple=True)
+        ),
+        probatio.Optional(CONF_DOOR_CODE): str,
+        probatio.Optional(CONF_DOOR_TTS): EntitySelector(
+            EntitySelectorConfig(domain="tts")
+        ),
     }
 )

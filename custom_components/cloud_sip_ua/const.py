@@ -46,6 +46,11 @@ CONF_RECORDING_RETENTION_DAYS: Final = "recording_retention_days"
 CONF_RECORDING_RETENTION_COUNT: Final = "recording_retention_count"
 # Assist on calls: the satellite, its pipeline and end-of-speech selects, the answering switch.
 CONF_ASSIST: Final = "assist"
+# Answering the door from Assist satellites: which ones ask on a ring, the DTMF code that opens
+# the door, and the TTS voice that says the replies into the call.
+CONF_DOOR_SATELLITES: Final = "door_satellites"
+CONF_DOOR_CODE: Final = "door_code"
+CONF_DOOR_TTS: Final = "door_tts"
 
 DEFAULT_CODEC: Final = "PCMA"
 DEFAULT_DTMF_PAYLOAD_TYPE: Final = 101

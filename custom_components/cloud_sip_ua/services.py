@@ -1,4 +1,4 @@
-"""Actions: place, answer, ring back, hang up, DTMF; listen, record; Assist on the satellite."""
+"""Actions: place, answer, ring back, hang up, DTMF; listen, record; Assist; the door on satellites."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import config_validation as cv, service
 
 from .cloudsipua.call_manager import CallManager
@@ -43,7 +43,11 @@ from .data import CloudSipUaConfigEntry
 from .errors import translate_errors
 from .intercom.listen import FORMATS, async_listen
 from .intercom.recording import recordings_dir
-from .permissions import place_call_permission, requires_permission
+from .permissions import (
+    async_check_permission,
+    place_call_permission,
+    requires_permission,
+)
 from .target import ATTR_DEVICE_ID, target_entry
 
 SERVICE_PLACE_CALL = "place_call"
@@ -56,6 +60,7 @@ SERVICE_START_RECORDING = "start_recording"
 SERVICE_STOP_RECORDING = "stop_recording"
 SERVICE_START_ASSIST = "start_assist"
 SERVICE_STOP_ASSIST = "stop_assist"
+SERVICE_INTERCOM_ON_SATELLITE = "intercom_on_satellite"
 
 TARGET_FIELDS = {
     probatio.Exclusive(ATTR_CONFIG_ENTRY_ID, "target"): cv.string,
@@ -82,6 +87,13 @@ LISTEN_SCHEMA = probatio.Schema(
         **TARGET_FIELDS,
         probatio.Required(ATTR_MEDIA_PLAYER_ENTITY_ID): cv.entity_ids,
         probatio.Optional(ATTR_FORMAT): probatio.In(FORMATS),
+    }
+)
+# The target names satellites (of any integration); the tenant is named by entry, if at all.
+INTERCOM_ON_SATELLITE_SCHEMA = cv.make_entity_service_schema(
+    {
+        probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        probatio.Optional(ATTR_CALL_ID): cv.string,
     }
 )
 DTMF_DIGITS = re.compile(r"[0-9*#A-Da-d]{1,32}")
@@ -196,6 +208,38 @@ async def _stop_recording(service_call: ServiceCall) -> ServiceResponse:
     return await _recording_action(service_call, start=False)
 
 
+async def _intercom_on_satellite(service_call: ServiceCall) -> ServiceResponse:
+    """Ask on the targeted satellites while the call rings; relay on them once connected."""
+    hass = service_call.hass
+    data = service_call.data
+    # device_id and entity_id name satellites here, not the tenant.
+    entry = target_entry(
+        hass, {key: data[key] for key in (ATTR_CONFIG_ENTRY_ID,) if key in data}
+    )
+    await async_check_permission(hass, entry, service_call.context, POLICY_CONTROL)
+    satellites = sorted(
+        entity_id
+        for entity_id in await service.async_extract_entity_ids(service_call)
+        if entity_id.startswith(f"{ASSIST_SATELLITE_DOMAIN}.")
+    )
+    if (user_id := service_call.context.user_id) is not None:
+        user = await hass.auth.async_get_user(user_id)
+        for entity_id in satellites:
+            if user is not None and not user.permissions.check_entity(
+                entity_id, POLICY_CONTROL
+            ):
+                raise Unauthorized(
+                    context=service_call.context,
+                    entity_id=entity_id,
+                    permission=POLICY_CONTROL,
+                )
+    async with translate_errors(hass, entry):
+        call_id = entry.runtime_data.intercom.async_door_on_satellites(
+            satellites, data.get(ATTR_CALL_ID)
+        )
+    return {ATTR_CALL_ID: call_id}
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -257,6 +301,14 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_STOP_RECORDING,
         _stop_recording,
         CALL_SCHEMA,
+        SupportsResponse.OPTIONAL,
+    )
+    # Its target is other integrations' satellites: permissions are checked by the action.
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_INTERCOM_ON_SATELLITE,
+        _intercom_on_satellite,
+        INTERCOM_ON_SATELLITE_SCHEMA,
         SupportsResponse.OPTIONAL,
     )
     # Assist runs on the satellite: entity actions, whose permissions core checks.

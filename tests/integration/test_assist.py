@@ -22,12 +22,12 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.cloud_sip_ua.assist_satellite import (
     TTS_STREAM_PREFIX,
     CallAssistSatellite,
-    _wav_pcm,
 )
 from custom_components.cloud_sip_ua.intercom.assist_session import (
     CallAssistant,
     TurnResult,
 )
+from custom_components.cloud_sip_ua.intercom.audio import wav_pcm
 from custom_components.cloud_sip_ua.intercom.controller import IntercomController
 from emulator import Emulator
 from emulator.audio import read_wav
@@ -452,8 +452,8 @@ async def test_announce_with_chime_and_media(
     satellite = satellite_of(hass)
     with pytest.raises(HomeAssistantError):
         await satellite.async_decode(TTS_STREAM_PREFIX + "unknown")
-    assert _wav_pcm(b"not a wav") is None
-    assert _wav_pcm(wav_bytes(b"\0\0" * 100, 22050)) is None
+    assert wav_pcm(b"not a wav") is None
+    assert wav_pcm(wav_bytes(b"\0\0" * 100, 22050)) is None
     await action(hass, "hang_up")
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 from urllib.parse import unquote
+import wave
 
 from homeassistant.components import media_source, tts
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
@@ -105,3 +107,22 @@ async def _async_decode(
             translation_domain=DOMAIN, translation_key="media_decode_failed"
         )
     return pcm[:MAX_PCM_BYTES]
+
+
+# Rates a call takes as is (the media session resamples them); anything else goes through ffmpeg.
+CALL_RATES = (8000, 16000, 48000)
+
+
+def wav_pcm(data: bytes) -> tuple[bytes, int] | None:
+    """Return the samples and rate of a 16-bit mono WAV the call takes as is, else None."""
+    try:
+        with wave.open(io.BytesIO(data), "rb") as wav:
+            if (
+                wav.getsampwidth() != 2
+                or wav.getnchannels() != 1
+                or wav.getframerate() not in CALL_RATES
+            ):
+                return None
+            return wav.readframes(wav.getnframes()), wav.getframerate()
+    except wave.Error, EOFError:
+        return None
