@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 import fractions
 from functools import partial
 import gc
@@ -27,6 +28,11 @@ from custom_components.cloud_sip_ua.cloudsipua.media import (  # noqa: E402
     MediaSession,
     generate_crypto,
 )
+
+try:  # absent before the shared clock: the benchmark still runs an older tree
+    from custom_components.cloud_sip_ua.cloudsipua.media.clock import MediaClock
+except ImportError:  # pragma: no cover
+    MediaClock = None  # type: ignore[assignment,misc]
 from custom_components.cloud_sip_ua.cloudsipua.media.resample import Resampler, resample  # noqa: E402
 from custom_components.cloud_sip_ua.cloudsipua.media.rtp import build_rtp  # noqa: E402
 from custom_components.cloud_sip_ua.cloudsipua.media.srtp import SrtpContext  # noqa: E402
@@ -258,14 +264,191 @@ async def send_path() -> dict[str, float]:
     return results
 
 
-async def _run_sessions(
-    count: int, seconds: float
-) -> tuple[float, float, float, float]:
-    """Run `count` sessions in pairs for `seconds`; return (loss %, late %, CPU %, pps)."""
+class _BarePeer(asyncio.DatagramProtocol):
+    """The floor of a session: a socket that sends 172 bytes on its own 20 ms timer and counts."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.target: tuple[str, int] | None = None
+        self.sent = 0
+        self.received = 0
+        self._handle: asyncio.TimerHandle | None = None
+        self._next = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.received += 1
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._next = loop.time() + 0.02
+        self._handle = loop.call_at(self._next, self._tick, loop)
+
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        assert self.transport is not None and self.target is not None
+        self.transport.sendto(_BARE_PACKET, self.target)
+        self.sent += 1
+        self._next += 0.02
+        self._handle = loop.call_at(self._next, self._tick, loop)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        if self.transport is not None:
+            self.transport.close()
+
+
+_BARE_PACKET = bytes(172)
+
+
+class _LagProbe:
+    """Measures how late a 20 ms timer fires: a stalled loop shows here before CPU does."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.lags: list[float] = []
+        self._next = loop.time() + 0.02
+        self._handle = loop.call_at(self._next, self._tick)
+
+    def _tick(self) -> None:
+        self.lags.append(self._loop.time() - self._next)
+        self._next += 0.02
+        self._handle = self._loop.call_at(self._next, self._tick)
+
+    def close(self) -> tuple[float, float]:
+        """Stop; return the 99th percentile and the largest lateness in milliseconds."""
+        self._handle.cancel()
+        lags = sorted(self.lags) or [0.0]
+        return lags[int(len(lags) * 0.99)] * 1000, lags[-1] * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One concurrency run's figures."""
+
+    count: int
+    loss: float
+    cpu: float
+    rate: float
+    lag_p99: float
+    lag_max: float
+    wakeups: float
+
+    @property
+    def cpu_per_session(self) -> float:
+        """Return CPU % of one core per session."""
+        return self.cpu / self.count
+
+    @property
+    def verdict(self) -> str:
+        """Tell a held pace from a CPU limit and from a scheduling stall."""
+        if held(self.loss, self.rate):
+            return "held"
+        if self.cpu >= 90:
+            return "CPU limit"
+        return "stall" if self.lag_max > 100 else "loss"
+
+
+async def _measure(
+    count: int,
+    seconds: float,
+    totals: Callable[[], tuple[int, int, int]],
+    wakeups: Callable[[], int],
+) -> Run:
+    """Measure pace, loss, CPU and timer lateness over `seconds` after a warm-up."""
+    loop = asyncio.get_running_loop()
+    gc.collect()  # before the warm-up: a collection stalls every timer
+    await asyncio.sleep(1.0)  # warm up
+    sent0, received0, lost0 = totals()
+    wake0 = wakeups()
+    probe = _LagProbe(loop)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    wall = time.perf_counter() - wall0
+    cpu = (time.process_time() - cpu0) / wall * 100
+    lag_p99, lag_max = probe.close()
+    sent1, received1, lost1 = totals()
+    received = received1 - received0
+    lost = max(lost1 - lost0, 0)  # bare: packets in flight at the start are not lost
+    expected = max(received + lost, 1)
+    return Run(
+        count,
+        lost / expected * 100,
+        cpu,
+        (sent1 - sent0) / wall / count,
+        lag_p99,
+        lag_max,
+        (wakeups() - wake0) / wall,
+    )
+
+
+async def _run_bare(count: int, seconds: float) -> Run:
+    """Run `count` bare asyncio sessions in pairs: the floor a media session is compared with."""
+    loop = asyncio.get_running_loop()
+    peers: list[_BarePeer] = []
+    for _ in range(count // 2):
+        a = await open_bare(loop)
+        b = await open_bare(loop)
+        assert a.transport is not None and b.transport is not None
+        a.target = b.transport.get_extra_info("sockname")[:2]
+        b.target = a.transport.get_extra_info("sockname")[:2]
+        peers += [a, b]
+    for peer in peers:
+        peer.start(loop)
+
+    def totals() -> tuple[int, int, int]:
+        sent = sum(peer.sent for peer in peers)
+        received = sum(peer.received for peer in peers)
+        return sent, received, max(sent - received, 0)
+
+    run = await _measure(count, seconds, totals, lambda: 0)
+    for peer in peers:
+        peer.close()
+    await asyncio.sleep(0.05)
+    return run
+
+
+async def open_bare(loop: asyncio.AbstractEventLoop) -> _BarePeer:
+    """Bind one bare peer on loopback."""
+    _transport, peer = await loop.create_datagram_endpoint(
+        _BarePeer, local_addr=(HOST, 0)
+    )
+    return peer
+
+
+RESOLUTION: list[float | None] = [None]  # the shared clock's grid (--resolution)
+
+
+async def _run_sessions(count: int, seconds: float, clock: str) -> Run:
+    """Run `count` media sessions in pairs (`clock`: "shared" timer or one "own" per session)."""
+    loop = asyncio.get_running_loop()
     sessions = []
+    clocks: list[Any] = []
+
+    def session_clock() -> dict[str, Any]:
+        if clock == "default" or MediaClock is None:
+            return {}
+        if clock == "shared":
+            if not clocks:
+                grid = RESOLUTION[0]
+                clocks.append(
+                    MediaClock(loop)
+                    if grid is None
+                    else MediaClock(loop, resolution=grid)
+                )
+            return {"clock": clocks[0]}
+        clocks.append(MediaClock(loop))  # one timer handle per session, as before
+        return {"clock": clocks[-1]}
+
     for _ in range(count // 2):
         a = MediaSession(
-            codec=Codec.PCMA, bind_host=HOST, port_range=PORTS, inactivity_timeout=None
+            codec=Codec.PCMA,
+            bind_host=HOST,
+            port_range=PORTS,
+            inactivity_timeout=None,
+            **session_clock(),
         )
         b = MediaSession(  # the far end, which speaks first
             codec=Codec.PCMU,
@@ -273,6 +456,7 @@ async def _run_sessions(
             port_range=PORTS,
             inactivity_timeout=None,
             wait_for_remote=False,
+            **session_clock(),
         )
         await a.start()
         await b.start()
@@ -281,35 +465,25 @@ async def _run_sessions(
         sessions += [a, b]
     for session in sessions:
         session.subscribe()  # consumers are not read: overruns are cheap and bounded
-    await asyncio.sleep(1.0)  # warm up
 
-    def totals() -> tuple[int, int, int, int]:
+    def totals() -> tuple[int, int, int]:
         snapshots = [session.stats for session in sessions]
         return (
             sum(stats.packets_sent for stats in snapshots),
             sum(stats.packets_received for stats in snapshots),
-            sum(
-                stats.lost for stats in snapshots
-            ),  # RFC 3550: sequence gaps, timing-proof
-            sum(stats.late for stats in snapshots),
+            # RFC 3550: sequence gaps, timing-proof
+            sum(stats.lost for stats in snapshots),
         )
 
-    sent0, received0, lost0, late0 = totals()
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    await asyncio.sleep(seconds)
-    cpu = (time.process_time() - cpu0) / (time.perf_counter() - wall0) * 100
-    sent1, received1, lost1, late1 = totals()
+    def wakeups() -> int:
+        if clock == "default" and MediaClock is not None:
+            return MediaClock.of(loop).wakeups
+        return sum(each.wakeups for each in clocks)
+
+    run = await _measure(count, seconds, totals, wakeups)
     for session in sessions:
         await session.close()
-    received = received1 - received0
-    lost = lost1 - lost0
-    expected = max(received + lost, 1)
-    return (
-        lost / expected * 100,
-        (late1 - late0) / expected * 100,
-        cpu,
-        (sent1 - sent0) / seconds / count,
-    )
+    return run
 
 
 def held(loss: float, rate: float) -> bool:
@@ -317,15 +491,49 @@ def held(loss: float, rate: float) -> bool:
     return loss < 0.1 and rate >= 49.5
 
 
-async def concurrency(quick: bool) -> list[tuple[int, float, float, float, float]]:
-    """Find the largest session count held with < 0.1 % loss (bounded search)."""
+async def concurrency(
+    counts: tuple[int, ...], seconds: float, clock: str
+) -> list[tuple[Run, Run]]:
+    """Run each count as bare asyncio sessions and as media sessions; stop when one fails."""
     rows = []
-    for count in (50, 100, 200) if quick else (50, 100, 200, 300, 500, 700, 1000):
-        loss, late, cpu, rate = await _run_sessions(count, 3.0 if quick else 5.0)
-        rows.append((count, loss, late, cpu, rate))
-        if not held(loss, rate) or cpu > 95:
+    for count in counts:
+        bare = await _run_bare(count, seconds)
+        media = await _run_sessions(count, seconds, clock)
+        rows.append((bare, media))
+        if not held(media.loss, media.rate) or media.cpu > 95:
             break
     return rows
+
+
+def print_concurrency(counts: tuple[int, ...], seconds: float, clock: str) -> None:
+    """Print the concurrent-sessions table."""
+    print(
+        "\nConcurrent sessions over loopback (pairs, each session 50 pps out and 50 pps in),"
+        f" media clock: {clock}; load average {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"  {'sessions':>8} {'kind':>6} {'loss %':>7} {'CPU %':>6} {'CPU/s %':>8}"
+        f" {'x bare':>7} {'pps/s':>6} {'lag p99':>8} {'lag max':>8} {'wake/s':>7}  verdict"
+    )
+    rows = asyncio.run(concurrency(counts, seconds, clock))
+    for bare, media in rows:
+        for kind, run in (("bare", bare), ("media", media)):
+            ratio = run.cpu_per_session / max(bare.cpu_per_session, 1e-9)
+            print(
+                f"  {run.count:>8} {kind:>6} {run.loss:>7.3f} {run.cpu:>6.1f}"
+                f" {run.cpu_per_session:>8.3f} {ratio:>7.2f} {run.rate:>6.1f}"
+                f" {run.lag_p99:>8.1f} {run.lag_max:>8.1f} {run.wakeups:>7.0f}  {run.verdict}"
+            )
+    kept = [media.count for _bare, media in rows if held(media.loss, media.rate)]
+    print(
+        f"  largest count held (< 0.1 % loss, pace >= 49.5 pps): {max(kept) if kept else 0}"
+        f"{' (search bound reached)' if kept and kept[-1] == rows[-1][1].count else ''}"
+    )
+    print(
+        "  (CPU/s: % of one core per session; x bare: that over the bare asyncio floor at the"
+        " same count; lag: lateness of a 20 ms probe timer in ms; verdict: held, CPU limit"
+        " (CPU >= 90 %), stall (pace lost, lag > 100 ms, CPU to spare) or loss)"
+    )
 
 
 def resampler_quality() -> list[tuple[str, float, float, float, float, float, float]]:
@@ -424,10 +632,42 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="shorter concurrency search"
     )
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        nargs="+",
+        help="session counts to run (default: 50 100 200, or up to 1000 without --quick)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("default", "shared", "own"),
+        default="default",
+        help="media clock of the sessions: the loop's shared one (default), one made for the"
+        " run (shared), or one timer per session (own, as before the shared clock)",
+    )
+    parser.add_argument(
+        "--resolution",
+        type=float,
+        help="grid of the shared clock in seconds (with --clock shared)",
+    )
+    parser.add_argument(
+        "--only-concurrency",
+        action="store_true",
+        help="run only the concurrent-sessions section",
+    )
     args = parser.parse_args()
+    RESOLUTION[0] = args.resolution
     print(
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, one event loop (one core)\n"
     )
+    counts = tuple(
+        args.sessions
+        or ((50, 100, 200) if args.quick else (50, 100, 200, 300, 500, 700, 1000))
+    )
+    seconds = 3.0 if args.quick else 5.0
+    if args.only_concurrency:
+        print_concurrency(counts, seconds, args.clock)
+        return
 
     print("Receive path, microseconds per packet (PCMA 20 ms, 172 bytes)")
     for label, value in asyncio.run(receive_path()).items():
@@ -436,20 +676,7 @@ def main() -> None:
     for label, value in asyncio.run(send_path()).items():
         print(f"  {label:<62} {value:8.2f}")
 
-    print(
-        "\nConcurrent sessions over loopback (pairs, each session 50 pps out and 50 pps in)"
-    )
-    print(
-        f"  {'sessions':>8} {'loss %':>8} {'late %':>8} {'CPU %':>7} {'pps/session':>12}"
-    )
-    rows = asyncio.run(concurrency(args.quick))
-    for count, loss, late, cpu, rate in rows:
-        print(f"  {count:>8} {loss:>8.3f} {late:>8.3f} {cpu:>7.1f} {rate:>12.1f}")
-    kept = [count for count, loss, _late, _cpu, rate in rows if held(loss, rate)]
-    print(
-        f"  largest count held (< 0.1 % loss, pace >= 49.5 pps): {max(kept) if kept else 0}"
-        f"{' (search bound reached)' if kept and kept[-1] == rows[-1][0] else ''}"
-    )
+    print_concurrency(counts, seconds, args.clock)
 
     print(
         "\nResampler vs audioop.ratecv (SNR of a 1 kHz tone; rejection of an alias/image tone)"

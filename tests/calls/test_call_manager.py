@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
+from functools import partial
 import logging
 
 import aiohttp
@@ -34,6 +35,12 @@ from custom_components.cloud_sip_ua.cloudsipua.credentials import (
     PrivateKeyTokenProvider,
 )
 from custom_components.cloud_sip_ua.cloudsipua.exceptions import CallError
+from custom_components.cloud_sip_ua.cloudsipua.media import MediaSession
+from custom_components.cloud_sip_ua.cloudsipua.media.clock import (
+    FRAME_SECONDS,
+    ManualClock,
+)
+from custom_components.cloud_sip_ua.cloudsipua.media.rtp import build_rtp
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 from custom_components.cloud_sip_ua.cloudsipua.policies import SrtpPolicy
 from emulator import Emulator, EmulatorConfig
@@ -47,6 +54,7 @@ class Rig:
     emulator: Emulator
     manager: CallManager
     events: list[CallEvent]
+    clock: ManualClock  # the manager's timers and its calls' media run on it
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +101,7 @@ async def rig(keys: tuple[KeyPair, KeyPair]) -> AsyncIterator[Rig]:
         PrivateKeyTokenProvider(api_keys.private_pem, TENANT),
         base_url=emulator.base_url,
     )
+    clock = ManualClock()
     manager = CallManager(
         client,
         CallSettings(
@@ -101,11 +110,13 @@ async def rig(keys: tuple[KeyPair, KeyPair]) -> AsyncIterator[Rig]:
             callback_base_url=callback_url,
             port_range=(44000, 44999),
         ),
+        media_factory=partial(MediaSession, clock=clock),
+        clock=clock,
     )
     holder["manager"] = manager
     events: list[CallEvent] = []
     manager.add_listener(events.append)
-    yield Rig(emulator, manager, events)
+    yield Rig(emulator, manager, events, clock)
     await manager.close()
     await emulator.stop()
     await session.close()
@@ -187,6 +198,7 @@ async def test_answer_that_never_confirms_ends_after_a_while(
     rig.emulator.faults.update({"callback_drop": 1, "callback_names": ["callAnswered"]})
     await rig.manager.answer()
     await rig.manager.hang_up()
+    await _advance(rig, 0.12)  # HANGUP_TIMEOUT, on the manager's clock
     await _until(lambda: rig.manager.calls == [])
     await rig.emulator.remote_hangup(call.call_id)
 
@@ -258,6 +270,9 @@ async def test_dial_timeout_gives_up(rig: Rig) -> None:
     """A placed call nobody answers ends here after the ring timeout."""
     rig.manager.settings = replace(rig.manager.settings, ring_timeout=0.2)
     placed = await rig.manager.place_call("sip:a@b.example")
+    await _advance(rig, 0.18)
+    assert placed.state is not CallState.IDLE  # still waiting
+    await _advance(rig, 0.04)
     await _until_ended(rig, placed.call_id)
     assert placed.end_reason is EndReason.RING_TIMEOUT
 
@@ -297,10 +312,18 @@ async def test_close_ends_every_call(rig: Rig) -> None:
 
 
 async def _until(condition: Callable[[], bool]) -> None:
-    """Wait until a condition holds."""
-    async with asyncio.timeout(5):
+    """Wait until a condition holds: callbacks and API calls travel over real HTTP sockets."""
+    async with asyncio.timeout(5):  # a safety net; no timer of ours runs meanwhile
         while not condition():
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0)
+
+
+async def _advance(rig: Rig, seconds: float) -> None:
+    """Move the manager's virtual time in 20 ms steps, letting the loop run after each."""
+    for _ in range(round(seconds / FRAME_SECONDS)):
+        rig.clock.advance(FRAME_SECONDS)
+        for _ in range(4):
+            await asyncio.sleep(0)
 
 
 async def _until_ended(rig: Rig, call_id: str) -> None:
@@ -323,5 +346,101 @@ async def test_connected_call_without_any_rtp_is_ended(rig: Rig) -> None:
         )
     )
     assert placed.state is CallState.CONNECTED
+    await _advance(rig, 0.28)
+    assert placed.state is CallState.CONNECTED  # the timeout has not passed yet
+    await _advance(rig, 0.04)
     await _until_ended(rig, placed.call_id)
+    assert placed.end_reason is EndReason.NO_MEDIA
+
+
+@pytest.mark.parametrize(("errors", "acknowledged"), [(2, True), (10, False)])
+async def test_hang_up_retries_follow_the_managers_clock(
+    rig: Rig, errors: int, acknowledged: bool
+) -> None:
+    """A hang-up the cloud fails is retried after each delay of virtual time, then given up."""
+    call = await rig.emulator.ring()
+    await rig.manager.answer()
+    await rig.emulator.wait_for_state(call.call_id, "connected")
+    managed = rig.manager.get_call()
+    while managed.state is not CallState.CONNECTED:
+        await rig.emulator.wait_for_callback("callAnswered")
+    rig.emulator.faults.update(
+        {"api_error": errors, "api_operations": ["hangupcalljwt"]}
+    )
+    await rig.manager.hang_up()
+    assert rig.manager.calls == []
+    assert rig.manager.reply_ids_to_keep() != []
+    left = errors - 1
+    for delay in rig.manager.settings.hangup_retry_delays:
+        await _until(lambda: rig.clock.pending == 1)  # the retry waits for its delay
+        assert rig.emulator.faults.api_error == left  # nothing before the delay is up
+        await _advance(rig, delay)
+
+        def retried(tried: int = left) -> bool:
+            return (
+                rig.emulator.faults.api_error < tried
+                or rig.manager.reply_ids_to_keep() == []
+            )
+
+        await _until(retried)
+        if rig.manager.reply_ids_to_keep() == []:
+            break
+        left = rig.emulator.faults.api_error
+    else:
+        await _until(
+            lambda: any(e.type is CallEventType.HANG_UP_FAILED for e in rig.events)
+        )
+    failed = [e for e in rig.events if e.type is CallEventType.HANG_UP_FAILED]
+    assert (failed == []) is acknowledged
+    assert (rig.manager.reply_ids_to_keep() == []) is acknowledged
+    rig.emulator.faults.reset()
+
+
+async def test_hang_up_retry_refused_by_the_cloud_counts_as_done(rig: Rig) -> None:
+    """A retry the cloud refuses (the call is gone there) ends the retries quietly."""
+    call = await rig.emulator.ring()
+    rig.emulator.faults.update({"api_error": 1, "api_operations": ["hangupcalljwt"]})
+    await rig.manager.hang_up()
+    assert rig.manager.reply_ids_to_keep() != []
+    await rig.emulator.remote_hangup(call.call_id)  # the cloud forgets the call
+    await _until(lambda: rig.clock.pending == 1)
+    await _advance(rig, rig.manager.settings.hangup_retry_delays[0])
+    await _until(lambda: rig.manager.reply_ids_to_keep() == [])
+    assert not any(e.type is CallEventType.HANG_UP_FAILED for e in rig.events)
+
+
+async def test_connected_call_whose_rtp_stops_is_ended(rig: Rig) -> None:
+    """RTP that flowed and then stopped ends the call after the inactivity timeout."""
+    rig.manager.settings = replace(
+        rig.manager.settings, inactivity_timeout=0.3, srtp_policy=SrtpPolicy.OFF
+    )
+    placed = await rig.manager.place_call("sip:talker@example.com")
+    loop = asyncio.get_running_loop()
+    remote, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0)
+    )
+    try:
+        host, port = remote.get_extra_info("sockname")[:2]
+        await rig.manager.handle_callback(
+            CallAnswered(
+                session_reference_id=placed.call_id,
+                reply_id="talker-reply-id",
+                remote_rtp_ip=host,
+                remote_rtp_port=port,
+            )
+        )
+        media = placed.media
+        assert media is not None
+        for seq in range(5):  # passes probation, then the remote goes quiet
+            remote.sendto(
+                build_rtp(8, seq, seq * 160, 0x7A1C, b"\xd5" * 160),
+                ("127.0.0.1", media.local_port),
+            )
+        await _until(lambda: media.last_packet_at is not None)
+        await _advance(rig, 0.28)
+        assert placed.state is CallState.CONNECTED
+        await _advance(rig, 0.06)
+        await _until_ended(rig, placed.call_id)
+    finally:
+        remote.close()
     assert placed.end_reason is EndReason.NO_MEDIA

@@ -14,12 +14,13 @@ import audioop
 import pytest
 
 from custom_components.cloud_sip_ua.cloudsipua.media import DtmfEvent, MediaSession
+from custom_components.cloud_sip_ua.cloudsipua.media.clock import ManualClock
 from custom_components.cloud_sip_ua.cloudsipua.media.jitter import JitterBuffer
 from custom_components.cloud_sip_ua.cloudsipua.media.latching import ALTERNATE_PORT_WAIT
 from custom_components.cloud_sip_ua.cloudsipua.media.rtcp import build_rtcp
 from custom_components.cloud_sip_ua.cloudsipua.media.rtp import build_rtp, parse_rtp
 
-from .conftest import SessionFactory, tone_pcm, tone_snr
+from .conftest import SessionFactory, settle, tone_pcm, tone_snr, wait
 from .peers import RawPeer, open_peer, raw_peer
 
 REMOTE_HOST = "127.0.0.3"
@@ -31,6 +32,12 @@ DIGIT_ONE = 1
 RACES = 20
 
 type Address = tuple[str, int]
+
+
+@pytest.fixture
+def make_session(make_virtual_session: SessionFactory) -> SessionFactory:
+    """Run every session of this module on a virtual clock: no test waits on wall time."""
+    return make_virtual_session
 
 
 def tone_payloads(freq: float) -> Iterator[bytes]:
@@ -72,7 +79,7 @@ def attack_packets(ssrc: int = ATTACKER_SSRC) -> Iterator[bytes]:
 
 
 async def spray(attacker: RawPeer, session: MediaSession) -> None:
-    """Send forged RTP and RTCP at the session's ports as fast as a small loop allows."""
+    """Send forged RTP and RTCP at the session's ports, a burst every few turns of the loop."""
     rtp = ("127.0.0.1", session.local_port)
     rtcp = ("127.0.0.1", session.local_port + 1)
     packets = attack_packets()
@@ -82,16 +89,20 @@ async def spray(attacker: RawPeer, session: MediaSession) -> None:
             attacker.send(next(packets), rtp)
         attacker.send(report, rtcp)
         attacker.send(report, rtp)
-        await asyncio.sleep(0.002)
+        # The loop reads one datagram per socket per turn: leave it turns to drain the burst.
+        for _ in range(5):
+            await asyncio.sleep(0)
 
 
-async def talk(remote: RawPeer, session: MediaSession, seconds: float) -> None:
-    """Send the remote party's tone to the session at the 20 ms pace."""
+async def talk(
+    remote: RawPeer, session: MediaSession, seconds: float, clock: ManualClock
+) -> None:
+    """Send the remote party's tone to the session at the 20 ms pace of `clock`."""
     target = ("127.0.0.1", session.local_port)
     packets = remote_packets(500)
     for _ in range(int(seconds / 0.02)):
         remote.send(next(packets), target)
-        await asyncio.sleep(0.02)
+        await wait(clock, 0.02)
 
 
 def rtp_from(peer: RawPeer) -> list[bytes]:
@@ -147,7 +158,9 @@ def recorder(session: MediaSession) -> list[bytes]:
 
 
 @pytest.mark.parametrize("run", range(RACES))
-async def test_latching_race(make_session: SessionFactory, run: int) -> None:
+async def test_latching_race(
+    make_session: SessionFactory, running_clock: ManualClock, run: int
+) -> None:
     """An attacker spraying before and while the remote starts captures nothing, injects nothing."""
     # Even runs: the attacker is on another IP. Odd runs: on the remote's own IP, another port.
     events: list[DtmfEvent] = []
@@ -159,8 +172,8 @@ async def test_latching_race(make_session: SessionFactory, run: int) -> None:
         session.enqueue_audio(tone_pcm(1000, 8000, 3.0), 8000)
         sprayer = asyncio.create_task(spray(attacker, session))
         try:
-            await asyncio.sleep(0.02 + 0.01 * run)  # the attacker's head start
-            await talk(remote, session, 0.5)
+            await wait(running_clock, 0.02 + 0.01 * run)  # the attacker's head start
+            await talk(remote, session, 0.5, running_clock)
         finally:
             sprayer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -182,7 +195,9 @@ async def test_latching_race(make_session: SessionFactory, run: int) -> None:
     assert tone_snr(played, 8000, 3000) <= -30
 
 
-async def test_spoofed_ssrcs_mid_call(make_session: SessionFactory) -> None:
+async def test_spoofed_ssrcs_mid_call(
+    make_session: SessionFactory, running_clock: ManualClock
+) -> None:
     """Wrong-SSRC packets from the remote's own address: no reset, no DTMF, no takeover."""
     events: list[DtmfEvent] = []
     session = await make_session(on_dtmf=events.append)
@@ -200,7 +215,7 @@ async def test_spoofed_ssrcs_mid_call(make_session: SessionFactory) -> None:
                     remote.send(next(forged), target)
             if tick % 10 == 7:  # a stray packet with yet another SSRC
                 remote.send(build_rtp(8, tick, 0, 0x5EED + tick, b"\xd5" * 160), target)
-            await asyncio.sleep(0.02)
+            await wait(running_clock, 0.02)
     stats = session.stats
     assert jitter.resets == 0  # the old code reset it for every stray SSRC
     assert events == []
@@ -210,14 +225,16 @@ async def test_spoofed_ssrcs_mid_call(make_session: SessionFactory) -> None:
     assert tone_snr(b"".join(heard[10:50]), 8000, 1000) >= 25
 
 
-async def test_no_reflection_to_a_silent_remote(make_session: SessionFactory) -> None:
+async def test_no_reflection_to_a_silent_remote(
+    make_session: SessionFactory, running_clock: ManualClock
+) -> None:
     """A forged address that never sends receives nothing; once it speaks, audio flows both ways."""
     session = await make_session(rtcp_interval=0.05)
     heard = recorder(session)
     async with peer_pair(REMOTE_HOST) as (victim, victim_rtcp):
         session.set_remote(*victim.address)
         session.enqueue_audio(tone_pcm(1000, 8000, 5.0), 8000)
-        await asyncio.sleep(1.5)
+        await wait(running_clock, 1.5)
         assert victim.received == []
         assert victim_rtcp.received == []
         stats = session.stats
@@ -225,9 +242,9 @@ async def test_no_reflection_to_a_silent_remote(make_session: SessionFactory) ->
         assert stats.rtcp_sent == 0
         assert stats.packets_withheld >= 60
         # The remote speaks: we answer it, RTP to its port and RTCP to port + 1.
-        await talk(victim, session, 0.4)
+        await talk(victim, session, 0.4, running_clock)
         sent = session.stats.packets_sent
-        await asyncio.sleep(0.05)
+        await settle()
         ours = rtp_from(victim)
         assert sent > 5
         assert len(ours) >= sent
@@ -239,14 +256,16 @@ async def test_no_reflection_to_a_silent_remote(make_session: SessionFactory) ->
     assert len(heard) > 5
 
 
-async def test_refused_remotes_get_nothing(make_session: SessionFactory) -> None:
+async def test_refused_remotes_get_nothing(
+    make_session: SessionFactory, running_clock: ManualClock
+) -> None:
     """A public session refuses a loopback remote: its packets are foreign, nothing is sent."""
     session = await make_session(allow_private_remote=False, rtcp_interval=0.05)
     async with raw_peer(REMOTE_HOST) as remote:
         session.set_remote(*remote.address)
         assert session.remote_refusal == "private"
-        await talk(remote, session, 0.3)
-        await asyncio.sleep(0.05)
+        await talk(remote, session, 0.3, running_clock)
+        await wait(running_clock, 0.05)
         assert remote.received == []
     stats = session.stats
     assert stats.foreign_packets == 15
@@ -275,18 +294,21 @@ async def test_policy_default_follows_the_media_address(
     assert session.remote_refusal == refusal
 
 
-async def test_nat_remote_latches_after_the_wait(make_session: SessionFactory) -> None:
+async def test_nat_remote_latches_after_the_wait(
+    make_session: SessionFactory, running_clock: ManualClock
+) -> None:
     """A remote sending from another port than advertised (NAT) is answered after the wait."""
     session = await make_session()
     async with raw_peer(REMOTE_HOST) as advertised, raw_peer(REMOTE_HOST) as natted:
         session.set_remote(*advertised.address)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        talker = asyncio.create_task(talk(natted, session, ALTERNATE_PORT_WAIT + 0.5))
-        async with asyncio.timeout(ALTERNATE_PORT_WAIT + 1):
+        started = running_clock.time()
+        talker = asyncio.create_task(
+            talk(natted, session, ALTERNATE_PORT_WAIT + 0.5, running_clock)
+        )
+        async with asyncio.timeout(10):  # a safety net: virtual time runs fast
             while session.latched_address is None:
-                await asyncio.sleep(0.01)
-        assert loop.time() - started >= ALTERNATE_PORT_WAIT - 0.05
+                await settle()
+        assert running_clock.time() - started >= ALTERNATE_PORT_WAIT
         assert session.latched_address == natted.address
         await talker
         assert advertised.received == []

@@ -27,7 +27,7 @@ from custom_components.cloud_sip_ua.cloudsipua.media.rtp import build_rtp
 from custom_components.cloud_sip_ua.cloudsipua.media.srtp import SrtpContext
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 
-from .conftest import tone_pcm, tone_snr
+from .conftest import settle, tone_pcm, tone_snr
 from .peers import raw_peer
 
 REMOTE = ("127.0.0.1", 40000)
@@ -306,10 +306,10 @@ async def test_over_a_real_socket() -> None:
             guard.advertise(peer.address, loop.time())
             for packet in tone_packets(25):
                 peer.send(packet, target)
-                await asyncio.sleep(0.005)
-            async with asyncio.timeout(3):
+                await settle()
+            async with asyncio.timeout(3):  # a safety net: loopback delivers at once
                 while receiver.stats.packets_received < 25 - PROBATION_PACKETS + 1:
-                    await asyncio.sleep(0.01)
+                    await settle()
         assert guard.latched == peer.address
         played = play(receiver, 25)
         assert audioop.rms(played, 2) > 1000

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from custom_components.cloud_sip_ua.cloudsipua.media import generate_crypto
+from custom_components.cloud_sip_ua.cloudsipua.media.clock import ManualClock
 from custom_components.cloud_sip_ua.cloudsipua.media.latching import (
     PROBATION_PACKETS,
     SourceGuard,
@@ -27,6 +28,7 @@ from custom_components.cloud_sip_ua.cloudsipua.media.srtp import SrtpContext
 from custom_components.cloud_sip_ua.cloudsipua.media.stats import MediaStats
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 
+from .conftest import run_for, run_until, settle
 from .peers import RawPeer, open_peer
 
 REMOTE_SSRC = 0xFEED
@@ -45,6 +47,7 @@ class Rig:
     rtcp: asyncio.DatagramTransport
     remote_rtp: RawPeer
     remote_rtcp: RawPeer
+    clock: ManualClock
 
     @property
     def rtcp_address(self) -> tuple[str, int]:
@@ -62,15 +65,16 @@ class Rig:
 
     async def reports(self, peer: RawPeer, count: int) -> list[bytes]:
         """Wait until `peer` received `count` datagrams and return them."""
-        async with asyncio.timeout(3):
+        async with asyncio.timeout(3):  # a safety net: loopback delivers at once
             while len(peer.received) < count:
-                await asyncio.sleep(0.005)
+                await settle()
         return [data for data, _addr in peer.received]
 
 
 async def make_rig(*, wait_for_remote: bool = True, interval: float = 60.0) -> Rig:
     """Bind our two sockets and a remote pair whose RTCP port is its RTP port + 1."""
     loop = asyncio.get_running_loop()
+    clock = ManualClock()
     remote_rtp = await open_peer(RawPeer)
     for _ in range(50):  # find a free port + 1 for the remote's RTCP
         try:
@@ -84,10 +88,10 @@ async def make_rig(*, wait_for_remote: bool = True, interval: float = 60.0) -> R
     else:  # pragma: no cover - the loopback ran out of port pairs
         pytest.fail("no free port pair")
     guard = SourceGuard()
-    guard.advertise(remote_rtp.address, loop.time())
+    guard.advertise(remote_rtp.address, clock.time())
     stats = MediaStats()
     sender = RtpSender(Codec.PCMA, guard=guard, stats=stats)
-    receiver = RtpReceiver(guard=guard, stats=stats, clock=loop.time)
+    receiver = RtpReceiver(guard=guard, stats=stats, clock=clock.time)
     reporter = RtcpReporter(
         sender,
         receiver,
@@ -103,9 +107,18 @@ async def make_rig(*, wait_for_remote: bool = True, interval: float = 60.0) -> R
     rtcp, _ = await loop.create_datagram_endpoint(
         lambda: _Forward(reporter), local_addr=("127.0.0.1", 0)
     )
-    reporter.start(loop, rtp, rtcp, loop.time())
+    reporter.start(clock, rtp, rtcp, clock.time())
     return Rig(
-        reporter, sender, receiver, guard, stats, rtp, rtcp, remote_rtp, remote_rtcp
+        reporter,
+        sender,
+        receiver,
+        guard,
+        stats,
+        rtp,
+        rtcp,
+        remote_rtp,
+        remote_rtcp,
+        clock,
     )
 
 
@@ -135,7 +148,7 @@ async def rig() -> AsyncIterator[Rig]:
 async def test_no_report_before_the_remote_latched(rig: Rig) -> None:
     """RTCP waits for a latched source; then an RR about it goes to its RTP port + 1."""
     rig.reporter.send(bye=False)
-    await asyncio.sleep(0.05)
+    await settle()
     assert rig.remote_rtcp.received == []
     assert rig.stats.rtcp_sent == 0
     rig.latch()
@@ -162,14 +175,14 @@ async def test_sender_report_and_round_trip(rig: Rig) -> None:
         REMOTE_SSRC, "far@end", sender_info=remote_sr, blocks=(block, other)
     )
     rig.remote_rtcp.send(packet, rig.rtcp_address)
-    async with asyncio.timeout(3):
+    async with asyncio.timeout(3):  # a safety net: loopback delivers at once
         while rig.stats.rtcp_received < 1:
-            await asyncio.sleep(0.005)
+            await settle()
     assert rig.stats.remote_fraction_lost == 0.25
     assert rig.stats.remote_cumulative_lost == 3
     assert rig.stats.remote_jitter_ms == 10.0
     assert rig.stats.round_trip_ms is not None and rig.stats.round_trip_ms < 1000
-    await asyncio.sleep(0.01)
+    rig.clock.advance(0.01)
     rig.reporter.send(bye=True)
     (data,) = await rig.reports(rig.remote_rtcp, 1)
     compound = parse_rtcp(data)
@@ -178,7 +191,7 @@ async def test_sender_report_and_round_trip(rig: Rig) -> None:
     assert report.sender_info.packet_count == 1
     assert report.sender_info.octet_count == 160
     assert report.blocks[0].last_sr == ntp_middle(remote_sr.ntp_timestamp)
-    assert report.blocks[0].delay_since_last_sr > 0
+    assert report.blocks[0].delay_since_last_sr == int(0.01 * 65536)
     assert compound.bye_ssrcs == (rig.sender.ssrc,)
 
 
@@ -223,12 +236,12 @@ async def test_far_end_reports_before_latching_and_on_its_clock() -> None:
     """A far end that speaks first reports to the advertised port + 1, every interval."""
     rig = await make_rig(wait_for_remote=False, interval=0.05)
     try:
-        await rig.reports(rig.remote_rtcp, 2)
+        await run_until(rig.clock, lambda: len(rig.remote_rtcp.received) >= 2, 0.2)
     finally:
         rig.reporter.close()  # BYE, and no more reports
-        await asyncio.sleep(0.02)  # the BYE arrives
+        await settle()  # the BYE arrives
         count = len(rig.remote_rtcp.received)
-        await asyncio.sleep(0.15)
+        await run_for(rig.clock, 0.15)
         for transport in (rig.rtp, rig.rtcp):
             transport.close()
         rig.remote_rtp.close()

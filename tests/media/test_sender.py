@@ -2,12 +2,12 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-import time
 
 import audioop
 import pytest
 
 from custom_components.cloud_sip_ua.cloudsipua.media import MediaError, generate_crypto
+from custom_components.cloud_sip_ua.cloudsipua.media.clock import ManualClock
 from custom_components.cloud_sip_ua.cloudsipua.media.codecs import FRAME_BYTES
 from custom_components.cloud_sip_ua.cloudsipua.media.latching import (
     PROBATION_PACKETS,
@@ -18,7 +18,7 @@ from custom_components.cloud_sip_ua.cloudsipua.media.sender import RtpSender
 from custom_components.cloud_sip_ua.cloudsipua.media.srtp import SrtpContext
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 
-from .conftest import tone_pcm, tone_snr
+from .conftest import run_for, run_until, settle, tone_pcm, tone_snr
 from .peers import RawPeer, open_peer
 
 
@@ -32,9 +32,9 @@ class Wire:
 
     async def packets(self, count: int) -> list[RtpPacket]:
         """Wait until `count` datagrams arrived and return them parsed."""
-        async with asyncio.timeout(3):
+        async with asyncio.timeout(3):  # a safety net: loopback delivers at once
             while len(self.peer.received) < count:
-                await asyncio.sleep(0.005)
+                await settle()
         return [parse_rtp(data) for data, _addr in self.peer.received]
 
 
@@ -71,7 +71,7 @@ async def test_nothing_is_sent_before_the_remote_latched(wire: Wire) -> None:
     sender.transport = wire.transport
     sender.enqueue_audio(tone_pcm(1000, 8000, 0.04), 8000)
     sender.send_frame()
-    await asyncio.sleep(0.05)
+    await settle()
     assert wire.peer.received == []
     assert sender.stats.packets_withheld == 2
     assert sender.sent_pcm is None
@@ -169,15 +169,16 @@ async def test_srtp_protects_what_is_sent(wire: Wire) -> None:
     assert opened.ssrc == sender.ssrc
 
 
-async def test_dtmf_events_on_the_clock(wire: Wire) -> None:
+async def test_dtmf_events_on_the_clock(wire: Wire, clock: ManualClock) -> None:
     """Digits go out as RFC 4733 events on the running clock, one after another."""
     sender = far_end(wire)
     with pytest.raises(MediaError, match="not running"):
         await sender.send_dtmf("1")
-    loop = asyncio.get_running_loop()
     ticks: list[float] = []
-    sender.start(loop, wire.transport, loop.time(), ticks.append)
-    await sender.send_dtmf("1#", duration_ms=40, gap_ms=20)
+    sender.start(clock, wire.transport, clock.time(), ticks.append)
+    task = asyncio.create_task(sender.send_dtmf("1#", duration_ms=40, gap_ms=20))
+    await run_until(clock, task.done)
+    await task
     sender.close()
     assert sender.stats.dtmf_sent == 2
     assert ticks
@@ -209,32 +210,35 @@ async def test_dtmf_refuses_bad_requests(
         await sender.send_dtmf(**kwargs)  # type: ignore[arg-type]
 
 
-async def test_dtmf_needs_a_payload_type_and_fails_on_close(wire: Wire) -> None:
+async def test_dtmf_needs_a_payload_type_and_fails_on_close(
+    wire: Wire, clock: ManualClock
+) -> None:
     """Without a negotiated payload type DTMF is refused; closing fails what is pending."""
     sender = far_end(wire, telephone_event_pt=None)
     with pytest.raises(MediaError, match="telephone-event"):
         await sender.send_dtmf("1")
     sender.telephone_event_pt = 101
-    loop = asyncio.get_running_loop()
-    sender.start(loop, wire.transport, loop.time())
+    sender.start(clock, wire.transport, clock.time())
     task = asyncio.create_task(sender.send_dtmf("12", duration_ms=200, gap_ms=0))
-    await asyncio.sleep(0.05)  # the first digit is on the wire
+    await run_for(clock, 0.06)  # the first digit is on the wire
     sender.close()
     with pytest.raises(MediaError, match="closed before"):
         await task
 
 
-async def test_clock_skips_ahead_after_a_blocked_loop(wire: Wire) -> None:
+async def test_clock_skips_ahead_after_a_blocked_loop(
+    wire: Wire, clock: ManualClock
+) -> None:
     """A blocked loop does not cause a burst: the timestamps jump with real time."""
     sender = far_end(wire)
-    loop = asyncio.get_running_loop()
-    now = loop.time()
-    sender.start(loop, wire.transport, now)
+    now = clock.time()
+    sender.start(clock, wire.transport, now)
     assert abs(sender.rtp_timestamp(now + 0.02) - sender.rtp_timestamp(now) - 160) <= 1
+    await run_for(clock, 0.04)
     await wire.packets(2)
-    time.sleep(0.3)  # noqa: ASYNC251  # blocking the loop is the point
+    clock.jump(0.3)  # the loop was blocked
     count = len(wire.peer.received)
-    await asyncio.sleep(0.05)
+    await run_for(clock, 0.04)
     sender.close()
     packets = await wire.packets(count + 1)
     assert len(packets) - count <= 4  # no burst of 15 packets
@@ -246,3 +250,19 @@ async def test_clock_skips_ahead_after_a_blocked_loop(wire: Wire) -> None:
         b.sequence == (a.sequence + 1) & 0xFFFF
         for a, b in zip(packets, packets[1:], strict=False)
     )
+
+
+async def test_failing_tick_callback_keeps_the_pace(
+    wire: Wire, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An exception after a tick's packet is logged; the next packets still go out on time."""
+    sender = far_end(wire)
+
+    def boom(now: float) -> None:
+        raise RuntimeError("boom")
+
+    sender.start(clock, wire.transport, clock.time(), boom)
+    await run_for(clock, 0.1)
+    sender.close()
+    assert "Media tick failed" in caplog.text
+    assert len(await wire.packets(5)) == 5

@@ -14,6 +14,7 @@ from custom_components.cloud_sip_ua.cloudsipua.media import (
     NoFreePortError,
     generate_crypto,
 )
+from custom_components.cloud_sip_ua.cloudsipua.media.clock import ManualClock
 from custom_components.cloud_sip_ua.cloudsipua.media.latching import (
     PROBATION_PACKETS,
     SSRC_SILENCE,
@@ -28,8 +29,14 @@ from custom_components.cloud_sip_ua.cloudsipua.media.subscription import (
 )
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 
-from .conftest import SessionFactory, tone_pcm, tone_snr
+from .conftest import SessionFactory, settle, tone_pcm, tone_snr, wait
 from .peers import ImpairingProxy, RawPeer, open_peer, raw_peer
+
+
+@pytest.fixture
+def make_session(make_virtual_session: SessionFactory) -> SessionFactory:
+    """Run every session of this module on a virtual clock: no test waits on wall time."""
+    return make_virtual_session
 
 
 def address(session: MediaSession) -> tuple[str, int]:
@@ -61,12 +68,12 @@ async def collect(subscription: AudioSubscription, frames: int) -> bytes:
     return b"".join([await subscription.get() for _ in range(frames)])
 
 
-async def until(predicate: object, timeout: float = 2.0) -> None:
-    """Wait until a zero-argument callable returns true."""
+async def until(predicate: object, timeout: float = 5.0) -> None:
+    """Wait until a zero-argument callable returns true (the timeout is only a safety net)."""
     assert callable(predicate)
     async with asyncio.timeout(timeout):
         while not predicate():
-            await asyncio.sleep(0.01)
+            await settle()
 
 
 @pytest.mark.parametrize("codec", [Codec.PCMA, Codec.PCMU])
@@ -99,7 +106,7 @@ async def test_tone_through_a_session_and_back(
 
 
 async def test_impaired_network_keeps_output_continuous(
-    make_session: SessionFactory,
+    make_session: SessionFactory, running_clock: ManualClock
 ) -> None:
     """Loss, duplicates and reordering are repaired or concealed: a frame every 20 ms, no gaps."""
     a = await make_session(wait_for_remote=False)  # the far end: it speaks first
@@ -116,11 +123,10 @@ async def test_impaired_network_keeps_output_continuous(
         heard = b.subscribe()
         a.enqueue_audio(tone_pcm(1000, 8000, 2.0), 8000)
         await collect(heard, 10)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = running_clock.time()
         frames = [await heard.get() for _ in range(50)]
-        elapsed = loop.time() - started
-        assert 0.8 < elapsed < 1.2  # one frame per 20 ms tick
+        elapsed = running_clock.time() - started
+        assert 0.96 <= elapsed <= 1.04  # one frame per 20 ms tick
         levels = [audioop.rms(frame, 2) for frame in frames]
         assert min(levels) > 500  # concealment fills losses: never a silent gap
         assert sum(levels) / len(levels) > 4000
@@ -133,13 +139,15 @@ async def test_impaired_network_keeps_output_continuous(
         proxy.close()
 
 
-async def test_dtmf_round_trip(make_session: SessionFactory) -> None:
+async def test_dtmf_round_trip(
+    make_session: SessionFactory, running_clock: ManualClock
+) -> None:
     """Digits sent by A arrive at B exactly once each, with their duration."""
     events: list[DtmfEvent] = []
     a, b = await pair(make_session, on_dtmf=events.append)
     await a.send_dtmf("1#a", duration_ms=60, gap_ms=20)
     await until(lambda: len(events) == 3)
-    await asyncio.sleep(0.1)
+    await wait(running_clock, 0.1)
     assert events == [DtmfEvent("1", 60), DtmfEvent("#", 60), DtmfEvent("A", 60)]
     assert a.stats.dtmf_sent == 3
     assert b.stats.dtmf_received == 3
@@ -249,13 +257,15 @@ async def test_srtp_rtcp_tamper_and_replay(make_session: SessionFactory) -> None
         )
 
 
-async def test_latching_with_foreign_senders(make_session: SessionFactory) -> None:
+async def test_latching_with_foreign_senders(
+    make_session: SessionFactory, running_clock: ManualClock
+) -> None:
     """Nothing goes out before the advertised remote speaks; then only to it, whoever else sends."""
     b = await make_session()
     a = await make_session(wait_for_remote=False)  # the far end: it speaks first
     async with raw_peer() as same_ip, raw_peer("127.0.0.2") as other_ip:
         b.set_remote(*address(a))
-        await asyncio.sleep(0.1)
+        await wait(running_clock, 0.1)
         assert b.stats.packets_sent == 0  # no keep-alive: it could be aimed at a victim
         assert b.stats.packets_withheld > 0
         for seq in range(20):
@@ -369,7 +379,9 @@ async def test_rtcp_muxed_and_malformed(make_session: SessionFactory) -> None:
         await until(lambda: any(data[1] in (200, 201) for data, _addr in peer.received))
 
 
-async def test_ssrc_change_mid_call(make_session: SessionFactory) -> None:
+async def test_ssrc_change_mid_call(
+    make_session: SessionFactory, running_clock: ManualClock
+) -> None:
     """A new SSRC restarts the statistics and the timeline, and audio keeps flowing."""
     b = await make_session()
     heard = b.subscribe()
@@ -383,7 +395,7 @@ async def test_ssrc_change_mid_call(make_session: SessionFactory) -> None:
                     address(b),
                 )
             # The old source must go quiet before a new SSRC takes over.
-            await asyncio.sleep(SSRC_SILENCE + 0.1)
+            await wait(running_clock, SSRC_SILENCE + 0.1)
         peer.send(build_rtp(0, 999_010 & 0xFFFF, 0, 0x22, b"\xff" * 160), address(b))
         peer.send(build_rtp(0, 30_000, 0, 0x22, b"\xff" * 160), address(b))  # far jump
         peer.send(
@@ -401,16 +413,17 @@ async def test_ssrc_change_mid_call(make_session: SessionFactory) -> None:
 
 
 async def test_inactivity_signalled_once_then_rearmed(
-    make_session: SessionFactory,
+    make_session: SessionFactory, running_clock: ManualClock
 ) -> None:
     """No RTP for the timeout calls on_inactive once; RTP re-arms it."""
     calls: list[float] = []
-    loop = asyncio.get_running_loop()
+    started = running_clock.time()
     b = await make_session(
-        inactivity_timeout=0.1, on_inactive=lambda: calls.append(loop.time())
+        inactivity_timeout=0.1, on_inactive=lambda: calls.append(running_clock.time())
     )
     await until(lambda: len(calls) == 1)
-    await asyncio.sleep(0.15)
+    assert 0.1 <= calls[0] - started <= 0.14  # on the first tick after the timeout
+    await wait(running_clock, 0.15)
     assert len(calls) == 1
     async with raw_peer() as peer:
         b.set_remote(*peer.address)
@@ -442,15 +455,16 @@ async def test_callback_errors_are_contained(
     assert "DTMF callback failed" in caplog.text
 
 
-async def test_play_clear_and_close(make_session: SessionFactory) -> None:
+async def test_play_clear_and_close(
+    make_session: SessionFactory, running_clock: ManualClock
+) -> None:
     """play_audio waits for the audio, clear_audio releases it, close ends everything."""
     a, b = await pair(make_session, comfort_noise=True)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+    started = running_clock.time()
     await a.play_audio(tone_pcm(500, 16000, 0.2), 16000)
-    assert 0.15 < loop.time() - started < 0.5
+    assert 0.18 <= running_clock.time() - started <= 0.26
     long_play = asyncio.create_task(a.play_audio(bytes(48000 * 2 * 5), 48000))
-    await asyncio.sleep(0.05)
+    await wait(running_clock, 0.05)
     a.clear_audio()
     await asyncio.wait_for(long_play, 1)
     a.enqueue_audio(tone_pcm(500, 16000, 0.05), 16000)
@@ -470,7 +484,7 @@ async def test_play_clear_and_close(make_session: SessionFactory) -> None:
     pending_play = asyncio.create_task(a.play_audio(bytes(8000 * 2 * 5), 8000))
     pending_dtmf = asyncio.create_task(a.send_dtmf("123"))
     subscription = a.subscribe(48000)
-    await asyncio.sleep(0.05)  # the first digit (7 packets, 140 ms) is being sent
+    await wait(running_clock, 0.05)  # the first digit (7 packets, 140 ms) is being sent
     await a.close()
     await a.close()
     await asyncio.wait_for(pending_play, 1)
@@ -530,16 +544,16 @@ async def test_ports_are_even_and_exhaustion_raises(
         await session.close()
 
 
-async def test_blocked_loop_skips_ahead(make_session: SessionFactory) -> None:
+async def test_blocked_loop_skips_ahead(
+    make_session: SessionFactory, running_clock: ManualClock
+) -> None:
     """After the loop was blocked, the clock jumps ahead instead of bursting old packets."""
-    import time
-
     a, b = await pair(make_session)
     await until(lambda: b.stats.packets_received > 2)
     sent = a.stats.packets_sent
-    asyncio.get_running_loop().call_soon(time.sleep, 0.3)
-    await asyncio.sleep(0.35)
-    assert a.stats.packets_sent - sent < 15
+    running_clock.jump(0.3)  # the loop was blocked for 300 ms
+    await wait(running_clock, 0.05)
+    assert 1 <= a.stats.packets_sent - sent < 8
 
 
 async def test_reading_stats_changes_nothing(make_session: SessionFactory) -> None:

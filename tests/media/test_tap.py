@@ -1,31 +1,34 @@
 """Tests of the per-tick tap that hands both directions' frames to a recorder."""
 
-import asyncio
-
 import pytest
 
+from custom_components.cloud_sip_ua.cloudsipua.media.clock import ManualClock
 from custom_components.cloud_sip_ua.cloudsipua.media.codecs import FRAME_BYTES
 
-from .conftest import SessionFactory, tone_pcm, tone_snr
+from .conftest import SessionFactory, run_for, tone_pcm, tone_snr
 
 
-async def test_tap_sees_both_directions_aligned(make_session: SessionFactory) -> None:
+async def test_tap_sees_both_directions_aligned(
+    make_session: SessionFactory, clock: ManualClock
+) -> None:
     """Each tick gives the received and the sent frame; different tones each way come through."""
-    alice = await make_session()
-    bob = await make_session(wait_for_remote=False)  # the far end: it speaks first
+    alice = await make_session(clock=clock)
+    bob = await make_session(
+        clock=clock, wait_for_remote=False
+    )  # the far end: it speaks first
     alice.set_remote("127.0.0.1", bob.local_port)
     bob.set_remote("127.0.0.1", alice.local_port)
     ticks: list[tuple[bytes | None, bytes | None]] = []
     remove = alice.add_tap(lambda received, sent: ticks.append((received, sent)))
 
     bob.enqueue_audio(tone_pcm(440, 8000, 1.5), 8000)
-    await asyncio.sleep(0.3)
+    await run_for(clock, 0.3)
     alice.enqueue_audio(tone_pcm(1000, 16000, 1.0), 16000)
-    await asyncio.sleep(1.2)
+    await run_for(clock, 1.2)
     remove()
     remove()  # removing twice is harmless
     count = len(ticks)
-    await asyncio.sleep(0.1)
+    await run_for(clock, 0.1)
     assert len(ticks) == count
 
     assert ticks[0][0] is None  # nothing received yet on the first tick
@@ -40,10 +43,10 @@ async def test_tap_sees_both_directions_aligned(make_session: SessionFactory) ->
 
 
 async def test_failing_tap_does_not_stop_the_clock(
-    make_session: SessionFactory, caplog: pytest.LogCaptureFixture
+    make_session: SessionFactory, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A tap that raises is logged; the other taps and the session keep running."""
-    session = await make_session()
+    session = await make_session(clock=clock)
     seen: list[bytes | None] = []
 
     def broken(received: bytes | None, sent: bytes | None) -> None:
@@ -51,10 +54,10 @@ async def test_failing_tap_does_not_stop_the_clock(
 
     session.add_tap(broken)
     session.add_tap(lambda received, sent: seen.append(sent))
-    await asyncio.sleep(0.1)
-    assert seen and all(sent is None for sent in seen)
+    await run_for(clock, 0.1)
+    assert len(seen) == 5 and all(sent is None for sent in seen)
     assert "Media tap failed" in caplog.text
     await session.close()
-    count = len(seen)
-    await asyncio.sleep(0.06)
-    assert len(seen) == count
+    await run_for(clock, 0.06)
+    assert len(seen) == 5
+    assert clock.pending == 0  # no timer left behind

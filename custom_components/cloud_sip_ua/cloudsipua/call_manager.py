@@ -39,6 +39,7 @@ from .exceptions import (
     CloudSipUaError,
     CloudSipUaRequestRefusedError,
 )
+from .media.clock import Cancellable, Timers, sleep
 from .media.sdes import answer_crypto, generate_crypto
 from .media.session import DtmfEvent, MediaSession
 from .models import ANSWER_CODECS, PLACE_CODECS, Codec, CryptoEntry
@@ -95,12 +96,17 @@ class CallManager:
         *,
         media_factory: MediaFactory = MediaSession,
         wall_clock: Callable[[], float] = time.time,
+        clock: Timers | None = None,
     ) -> None:
-        """Start with no calls."""
+        """Start with no calls; `clock` runs the ring, inactivity and hang-up timers.
+
+        The default is the running event loop; tests pass a ManualClock to move time.
+        """
         self._client = client
         self.settings = settings
         self._media_factory = media_factory
         self._wall_clock = wall_clock
+        self._clock = clock
         self._calls: dict[str, Call] = {}
         self._index = CallIndex(ENDED_CALL_HISTORY)
         # Hang-ups the cloud has not acknowledged yet: call id -> (replyId, site URL).
@@ -108,7 +114,7 @@ class CallManager:
         self._orphan_budget = TokenBucket(ORPHAN_HANGUP_RATE, ORPHAN_HANGUP_BURST)
         self._logged_once: set[str] = set()
         self._listeners: list[CallListener] = []
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._timers: dict[str, Cancellable] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.history: deque[Call] = deque(maxlen=10)
         self.counters: Counter[str] = Counter()
@@ -733,10 +739,13 @@ class CallManager:
     def _start_timer(self, call: Call, delay: float, reason: EndReason) -> None:
         """End the call after `delay` unless something happens first."""
         self._cancel_timer(call)
-        loop = asyncio.get_running_loop()
-        self._timers[call.call_id] = loop.call_later(
+        self._timers[call.call_id] = self._timers_clock().call_later(
             delay, self._on_timer, call, reason
         )
+
+    def _timers_clock(self) -> Timers:
+        """Return the clock of our timers: the injected one, else the running loop."""
+        return self._clock or asyncio.get_running_loop()
 
     def _cancel_timer(self, call: Call) -> None:
         """Forget the call's timer."""
@@ -806,7 +815,7 @@ class CallManager:
     async def _retry_hang_up(self, call: Call) -> None:
         """Retry an unacknowledged hang-up with backoff; report it if the cloud never answers."""
         for delay in self.settings.hangup_retry_delays:
-            await asyncio.sleep(delay)
+            await sleep(self._timers_clock(), delay)
             if (pending := self._unacknowledged.get(call.call_id)) is None:
                 return
             try:

@@ -29,6 +29,7 @@ class JitterBuffer:
         "_buffered",
         "_conceal_run",
         "_cursor",
+        "_end",
         "_excess_pulls",
         "_frame",
         "_frame_bytes",
@@ -67,6 +68,8 @@ class JitterBuffer:
         self._jitter_target = max(self._min, min(self._max, initial_ms * per_ms))
         self._late_boost = 0
         self._buffered: dict[int, bytes] = {}
+        # End of the newest buffered piece (None: work it out again), so depth is O(1).
+        self._end: int | None = None
         self._cursor: int | None = None  # extended timestamp of the next sample to play
         self._prebuffering = True
         self._last_frame = self._silence
@@ -93,9 +96,10 @@ class JitterBuffer:
         """Return how many samples are buffered from the play cursor to the newest one."""
         if self._cursor is None or not self._buffered:
             return 0
-        return max(
-            0, max(k + len(v) // 2 for k, v in self._buffered.items()) - self._cursor
-        )
+        end = self._end
+        if end is None:
+            end = self._end = max(k + len(v) // 2 for k, v in self._buffered.items())
+        return max(0, end - self._cursor)
 
     @property
     def started(self) -> bool:
@@ -111,6 +115,7 @@ class JitterBuffer:
     def reset(self) -> None:
         """Drop buffered audio (new SSRC); the next packet starts a new timeline."""
         self._buffered.clear()
+        self._end = None
         self._cursor = None
         self._prebuffering = True
 
@@ -126,6 +131,7 @@ class JitterBuffer:
         if cursor is None:
             self._cursor = timestamp
             self._buffered[timestamp] = pcm
+            self._end = timestamp + len(pcm) // 2
             self._prebuffering = True
             return ACCEPTED
         ext = cursor + ts_delta(timestamp, cursor & 0xFFFFFFFF)
@@ -146,12 +152,20 @@ class JitterBuffer:
         if ext - cursor > self._max_jump:
             # The sender restarted its clock: start over rather than conceal for seconds.
             buffered.clear()
+            self._end = None
             self._cursor = ext
             self._prebuffering = True
         elif not buffered and ext > cursor:
             # Nothing was waiting (loss or silence suppression while we concealed): re-anchor.
             self._cursor = ext
         buffered[ext] = pcm
+        end = ext + len(pcm) // 2
+        newest = self._end
+        if newest is not None:
+            if end > newest:
+                self._end = end
+        elif len(buffered) == 1:
+            self._end = end  # the usual case: the last frame was just played
         return ACCEPTED
 
     def pull(self) -> bytes | None:
@@ -211,6 +225,7 @@ class JitterBuffer:
             return None
         if len(chunk) == self._frame_bytes:
             del buffered[position]
+            self._forget_end(position + self._frame)
             return chunk
         # Packets of another duration than 20 ms: gather contiguous pieces.
         parts = []
@@ -224,8 +239,9 @@ class JitterBuffer:
             samples = len(piece) // 2
             pos += samples
             need -= min(need, samples)
-        for key, _piece in parts:
+        for key, piece in parts:
             del buffered[key]
+            self._forget_end(key + len(piece) // 2)
         data = b"".join(piece for _key, piece in parts)
         if len(data) > self._frame_bytes:
             buffered[position + self._frame] = data[self._frame_bytes :]
@@ -237,9 +253,15 @@ class JitterBuffer:
         self._cursor = new_cursor
         for key in [key for key in self._buffered if key < new_cursor]:
             piece = self._buffered.pop(key)
+            self._forget_end(key + len(piece) // 2)
             overlap = (new_cursor - key) * 2
             if overlap < len(piece) and new_cursor not in self._buffered:
                 self._buffered[new_cursor] = piece[overlap:]
+
+    def _forget_end(self, end: int) -> None:
+        """Note that a piece ending at `end` left the buffer: the newest end may be older now."""
+        if self._end is not None and end >= self._end:
+            self._end = None
 
     def _conceal(self) -> bytes:
         """Return a loss-concealment frame: repeat the last frame, fading out, then silence."""

@@ -7,6 +7,7 @@ import random
 import secrets
 
 from ..exceptions import MalformedPacketError  # noqa: TID252  # the library stays relocatable
+from .clock import Cancellable, Timers
 from .codecs import CLOCK_RATE
 from .latching import Address, SourceGuard
 from .receiver import RtpReceiver
@@ -52,24 +53,24 @@ class RtcpReporter:
         self.srtp: SrtpContext | None = None
         self._last_sr = 0  # middle 32 bits of the remote's last SR timestamp
         self._last_sr_at = 0.0
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clock: Timers | None = None
         self._rtp_transport: asyncio.DatagramTransport | None = None
         self._rtcp_transport: asyncio.DatagramTransport | None = None
-        self._handle: asyncio.TimerHandle | None = None
+        self._handle: Cancellable | None = None
         self._closed = False
 
     def start(
         self,
-        loop: asyncio.AbstractEventLoop,
+        clock: Timers,
         rtp_transport: asyncio.DatagramTransport,
         rtcp_transport: asyncio.DatagramTransport,
         now: float,
     ) -> None:
-        """Schedule the first report half an interval after `now`."""
-        self._loop = loop
+        """Schedule the first report half an interval after `now` on `clock` (the event loop)."""
+        self._clock = clock
         self._rtp_transport = rtp_transport
         self._rtcp_transport = rtcp_transport
-        self._handle = loop.call_at(now + self._delay() / 2, self._tick)
+        self._handle = clock.call_at(now + self._delay() / 2, self._tick)
 
     def close(self) -> None:
         """Stop reporting and send BYE (if the transports were ever started)."""
@@ -85,13 +86,13 @@ class RtcpReporter:
 
     def _tick(self) -> None:
         """Send a report and schedule the next one."""
-        loop = self._loop
-        assert loop is not None
+        clock = self._clock
+        assert clock is not None
         try:
             self.send(bye=False)
         finally:
             if not self._closed:
-                self._handle = loop.call_at(loop.time() + self._delay(), self._tick)
+                self._handle = clock.call_at(clock.time() + self._delay(), self._tick)
 
     def send(self, *, bye: bool) -> None:
         """Send SR (or RR if we have sent nothing) with a report about the remote source."""
@@ -107,15 +108,15 @@ class RtcpReporter:
         transport = self._rtp_transport if guard.rtcp_muxed else self._rtcp_transport
         if transport is None or target is None:
             return
-        loop = self._loop
-        assert loop is not None
+        clock = self._clock
+        assert clock is not None
         stats = self.stats
         sender = self._sender
         sender_info = None
         if stats.packets_sent:
             sender_info = SenderInfo(
                 ntp_now(),
-                sender.rtp_timestamp(loop.time()),
+                sender.rtp_timestamp(clock.time()),
                 stats.packets_sent,
                 sender.payload_octets,
             )
@@ -124,7 +125,7 @@ class RtcpReporter:
         if reception is not None:
             delay = 0
             if self._last_sr:
-                delay = int((loop.time() - self._last_sr_at) * 65536)
+                delay = int((clock.time() - self._last_sr_at) * 65536)
             blocks = (reception.report_block(self._last_sr, delay),)
         packet = build_rtcp(
             sender.ssrc, self.cname, sender_info=sender_info, blocks=blocks, bye=bye
@@ -156,14 +157,14 @@ class RtcpReporter:
             return
         self._guard.rtcp_valid(addr, muxed=muxed)
         stats.rtcp_received += 1
-        loop = self._loop
-        assert loop is not None
+        clock = self._clock
+        assert clock is not None
         arrival = ntp_now()
         ssrc = self._sender.ssrc
         for report in compound.reports:
             if report.sender_info is not None:
                 self._last_sr = ntp_middle(report.sender_info.ntp_timestamp)
-                self._last_sr_at = loop.time()
+                self._last_sr_at = clock.time()
             for block in report.blocks:
                 if block.ssrc != ssrc:
                     continue

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
+import logging
 import secrets
 import struct
 
 from ..exceptions import MediaError  # noqa: TID252  # the library stays relocatable
 from ..models import Codec  # noqa: TID252  # the library stays relocatable
+from .clock import FRAME_SECONDS, MediaClock, Ticker, Timers, sleep
 from .codecs import CLOCK_RATE, FRAME_BYTES, FRAME_SAMPLES, create_codec
 from .dtmf import DtmfPacket, event_packets, validate_digits
 from .latching import SourceGuard
@@ -17,7 +19,8 @@ from .resample import Resampler
 from .srtp import SrtpContext
 from .stats import MediaStats
 
-FRAME_SECONDS = 0.020
+_LOGGER = logging.getLogger(__name__)
+
 INPUT_RATES = (8000, 16000, 48000)
 # Behind by more than this (loop blocked): skip instead of bursting.
 _MAX_CATCH_UP_SECONDS = 0.1
@@ -73,9 +76,9 @@ class RtpSender:
         self._dtmf_index = 0
         self._dtmf_lock = asyncio.Lock()
 
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clock: MediaClock | None = None
         self._on_tick: Callable[[float], None] | None = None
-        self._tick_handle: asyncio.TimerHandle | None = None
+        self._ticker: Ticker | None = None
         self._next_tick = 0.0
         self._closed = False
 
@@ -94,23 +97,24 @@ class RtpSender:
 
     def start(
         self,
-        loop: asyncio.AbstractEventLoop,
+        clock: Timers | MediaClock,
         transport: asyncio.DatagramTransport,
         now: float,
         on_tick: Callable[[float], None] | None = None,
     ) -> None:
-        """Start the 20 ms clock at `now`; `on_tick(now)` runs after each tick's packet."""
-        self._loop = loop
+        """Start the 20 ms clock at `now`; `on_tick(now)` runs after each tick's packet.
+
+        `clock` is a MediaClock, or the timers (the event loop) whose shared one to join.
+        """
+        media_clock = clock if isinstance(clock, MediaClock) else MediaClock.of(clock)
+        self._clock = media_clock
         self.transport = transport
         self._on_tick = on_tick
-        self._next_tick = now + FRAME_SECONDS
-        self._tick_handle = loop.call_at(self._next_tick, self._tick)
+        self._next_tick = media_clock.align(now + FRAME_SECONDS)
+        self._ticker = media_clock.add(self._tick, self._next_tick)
 
-    def _tick(self) -> None:
-        """Send one packet and run the tick callback, then schedule the next tick without drift."""
-        loop = self._loop
-        assert loop is not None
-        now = loop.time()
+    def _tick(self, now: float) -> float | None:
+        """Send one packet and run the tick callback; return when the next tick is due."""
         behind = now - self._next_tick
         if behind > _MAX_CATCH_UP_SECONDS:
             # The loop was blocked: jump ahead (timestamps follow real time) instead of bursting.
@@ -121,10 +125,11 @@ class RtpSender:
             self.send_frame()
             if self._on_tick is not None:
                 self._on_tick(now)
-        finally:
-            self._next_tick += FRAME_SECONDS
-            if not self._closed:
-                self._tick_handle = loop.call_at(self._next_tick, self._tick)
+        except Exception:
+            # As a timer callback would: report it, and keep the pace.
+            _LOGGER.exception("Media tick failed")
+        self._next_tick += FRAME_SECONDS
+        return None if self._closed else self._next_tick
 
     def rtp_timestamp(self, now: float) -> int:
         """Return the RTP timestamp that corresponds to loop time `now` (for sender reports)."""
@@ -134,8 +139,8 @@ class RtpSender:
     def close(self) -> None:
         """Stop the clock; pending play_audio calls return and pending DTMF fails."""
         self._closed = True
-        if self._tick_handle is not None:
-            self._tick_handle.cancel()
+        if self._ticker is not None:
+            self._ticker.cancel()
         self._release_play_waiters()
         if self._dtmf_current is not None:
             self._dtmf_queue.appendleft((self._dtmf_current[0], self._dtmf_current[1]))
@@ -210,16 +215,19 @@ class RtpSender:
             raise ValueError("DTMF gap must not be negative")
         if self.telephone_event_pt is None:
             raise MediaError("no telephone-event payload type was negotiated")
-        if self._loop is None or self._closed:
+        clock = self._clock
+        if clock is None or self._closed:
             raise MediaError("media session is not running")
         async with self._dtmf_lock:
             for index, digit in enumerate(digits):
-                future: asyncio.Future[None] = self._loop.create_future()
+                future: asyncio.Future[None] = (
+                    asyncio.get_running_loop().create_future()
+                )
                 self._dtmf_queue.append((event_packets(digit, duration_ms), future))
                 await future
                 self.stats.dtmf_sent += 1
                 if gap_ms and index < len(digits) - 1:
-                    await asyncio.sleep(gap_ms / 1000)
+                    await sleep(clock.timers, gap_ms / 1000)
 
     def _next_payload(self) -> tuple[int, int, bool, bytes]:
         """Return (payload type, timestamp, marker, payload) for this tick's packet."""

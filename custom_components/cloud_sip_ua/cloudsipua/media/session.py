@@ -9,6 +9,7 @@ import logging
 from ..exceptions import MediaError  # noqa: TID252  # the library stays relocatable
 from ..models import Codec, CryptoEntry  # noqa: TID252  # the library stays relocatable
 from .addresses import RemoteAddressPolicy, private_remotes_allowed
+from .clock import MediaClock, Timers
 from .dtmf import DtmfEvent
 from .latching import Address, SourceGuard
 from .ports import Endpoint, bind_pair
@@ -47,8 +48,14 @@ class MediaSession:
         wait_for_remote: bool = True,
         allow_private_remote: bool | None = None,
         media_address: str | None = None,
+        clock: Timers | MediaClock | None = None,
     ) -> None:
-        """Configure the session; `codec` is the one we send (PCMU, PCMA or GSM)."""
+        """Configure the session; `codec` is the one we send (PCMU, PCMA or GSM).
+
+        `clock` paces the session: a MediaClock, or timers (e.g. a ManualClock in tests) whose
+        shared MediaClock to join. Default: the running event loop's shared MediaClock, so
+        all sessions of a loop are ticked by one timer.
+        """
         # With `wait_for_remote` (the default) nothing is sent before the remote party's own
         # packets passed latching, so a forged address cannot aim our stream at a victim; the
         # far end of a test or the emulator, which must speak first, turns it off.
@@ -88,7 +95,8 @@ class MediaSession:
             wait_for_remote=wait_for_remote,
         )
         self._receiver.on_rtcp = self._rtcp.on_muxed_rtcp
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clock = clock
+        self._timers: Timers | None = None  # set by start()
         self._transports: tuple[asyncio.DatagramTransport, ...] = ()
         self._local_port = 0
         self._closed = False
@@ -99,11 +107,15 @@ class MediaSession:
         """Bind an even RTP port from the range (RTCP on port + 1) and start the 20 ms clock."""
         if self._closed:
             raise MediaError("media session is closed")
-        if self._loop is not None:
+        if self._timers is not None:
             return
         loop = asyncio.get_running_loop()
+        clock = self._clock
+        media_clock = (
+            clock if isinstance(clock, MediaClock) else MediaClock.of(clock or loop)
+        )
         rtp_sock, rtcp_sock = bind_pair(self._bind_host, self._port_range)
-        self._loop = loop
+        self._timers = timers = media_clock.timers
         self._local_port = rtp_sock.getsockname()[1]
         receiver = self._receiver
         rtp_transport, _ = await loop.create_datagram_endpoint(
@@ -113,12 +125,12 @@ class MediaSession:
             lambda: Endpoint(self._rtcp.on_rtcp), sock=rtcp_sock
         )
         self._transports = (rtp_transport, rtcp_transport)
-        now = loop.time()
-        receiver.clock = loop.time
+        now = timers.time()
+        receiver.clock = timers.time
         receiver.started_at = now
         self._guard.advertised_at = now  # the remote may have been set before the clock
-        self._sender.start(loop, rtp_transport, now, self._on_tick)
-        self._rtcp.start(loop, rtp_transport, rtcp_transport, now)
+        self._sender.start(media_clock, rtp_transport, now, self._on_tick)
+        self._rtcp.start(timers, rtp_transport, rtcp_transport, now)
 
     def _on_tick(self, now: float) -> None:
         """After each packet sent: play out a frame, feed the taps, check inactivity."""
@@ -165,7 +177,7 @@ class MediaSession:
 
     @property
     def last_packet_at(self) -> float | None:
-        """Return the loop time of the last valid RTP packet received."""
+        """Return the clock time (the loop's by default) of the last valid RTP packet received."""
         return self._receiver.last_packet_at
 
     @property
@@ -190,7 +202,7 @@ class MediaSession:
         if self._remote == address:
             return
         self._remote = address
-        now = self._loop.time() if self._loop is not None else 0.0
+        now = self._timers.time() if self._timers is not None else 0.0
         refusal = self._remote_refusal = self._policy.refusal(host, port)
         if refusal is not None:
             _LOGGER.warning(
