@@ -431,7 +431,10 @@ async def test_clip_view(
         async with session.get(missing) as response:
             assert response.status == 404
     with (
-        patch(f"{CLIPS}.get_url", side_effect=NoURLAvailableError),
+        patch(
+            "custom_components.cloud_sip_ua.http.signed_url.get_url",
+            side_effect=NoURLAvailableError,
+        ),
         pytest.raises(HomeAssistantError),
     ):
         clip_url(hass, clip_id)

@@ -7,13 +7,11 @@ from datetime import timedelta
 import secrets
 import time
 
-from homeassistant.components.http.auth import async_sign_path
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN
+from ..http.signed_url import absolute_signed_url
 
 # Served by http/clip_view.py.
 CLIP_PATH = "/api/cloud_sip_ua/clip/{clip_id}.wav"
@@ -66,12 +64,4 @@ def clip_store(hass: HomeAssistant) -> ClipStore:
 
 def clip_url(hass: HomeAssistant, clip_id: str) -> str:
     """Return an absolute signed URL of a clip (the read-only content user, no login)."""
-    path = CLIP_PATH.format(clip_id=clip_id)
-    signed = async_sign_path(hass, path, CLIP_LIFETIME, use_content_user=True)
-    try:
-        base = get_url(hass, allow_cloud=False)
-    except NoURLAvailableError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="no_url"
-        ) from err
-    return f"{base}{signed}"
+    return absolute_signed_url(hass, CLIP_PATH.format(clip_id=clip_id), CLIP_LIFETIME)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from homeassistant.components.http.auth import async_sign_path
 from homeassistant.components.media_player.const import (
     ATTR_MEDIA_CONTENT_ID,
     ATTR_MEDIA_CONTENT_TYPE,
@@ -14,11 +13,9 @@ from homeassistant.components.media_player.const import (
 )
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from ..cloudsipua.call_manager import CallManager
-from ..const import DOMAIN
+from ..http.signed_url import absolute_signed_url
 
 # Served by http/listen_view.py.
 LISTEN_PATH = "/api/cloud_sip_ua/listen/{entry_id}/{call_id}.{fmt}"
@@ -38,15 +35,7 @@ def listen_url(
     call = manager.get_call(call_id)
     manager.media_of(call.call_id)  # raises unless connected
     path = LISTEN_PATH.format(entry_id=entry_id, call_id=call.call_id, fmt=fmt)
-    # The content user is Home Assistant's read-only user for signed media links.
-    signed = async_sign_path(hass, path, URL_LIFETIME, use_content_user=True)
-    try:
-        base = get_url(hass, allow_cloud=False)
-    except NoURLAvailableError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="no_url"
-        ) from err
-    return f"{base}{signed}"
+    return absolute_signed_url(hass, path, URL_LIFETIME)
 
 
 async def async_listen(
