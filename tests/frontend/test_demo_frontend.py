@@ -43,6 +43,9 @@ NOT_THE_INTEGRATIONS = {
     "media_player.living_room",
     "alarm_control_panel.home",
     "tts.home_assistant_cloud",
+    # The reader's smart speakers that answer the door.
+    "assist_satellite.kitchen",
+    "assist_satellite.hall",
 }
 # Entity ids, not the actions (`action: tts.speak`) that share their look.
 _ENTITY_ID = re.compile(
