@@ -1,4 +1,4 @@
-"""Photograph the intercom card in each state into docs/, by running its browser test."""
+"""Photograph the intercom card in each state into docs/, by running its browser tests."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import subprocess
 import sys
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST = "tests/intercom/test_browser.py"
+# The card on a test page (call states, microphone) and in the demo's real frontend (camera).
+TESTS = ["tests/intercom/test_browser.py", "tests/frontend/test_demo_camera.py"]
 
 
 def main() -> int:
-    """Run the end-to-end card test with the screenshot folder set to docs/."""
+    """Run the end-to-end card tests with the screenshot folder set to docs/."""
     env = {**os.environ, "CLOUD_SIP_UA_SCREENSHOTS": str(ROOT / "docs")}
-    command = [sys.executable, "-m", "pytest", TEST, "-q", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", *TESTS, "-q", "-p", "no:cacheprovider"]
     result = subprocess.run(command, cwd=ROOT, env=env, check=False)
     if result.returncode == 0:
         for picture in sorted((ROOT / "docs").glob("intercom-card-*.png")):

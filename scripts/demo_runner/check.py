@@ -1,4 +1,7 @@
-"""The check mode: one whole doorbell call driven through Home Assistant's REST API, every step observed."""
+"""The check mode: one whole doorbell call driven through Home Assistant's REST API, every step observed.
+
+With the demo door it also sees the door camera's picture and the hall speaker asked on the ring.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,16 @@ from typing import Any
 from .audio_level import loudest_window_rms, wav_frame_count
 from .dashboard import GREETING
 from .emulator_control import EmulatorControl
-from .entities import INTEGRATION, TTS_ENTITY_ID, DemoEntities
+from .entities import INTEGRATION, TTS_ENTITY_ID, DemoEntities, DoorDevices
 from .home_assistant import HomeAssistantApi
 from .http_json import DemoError, wait_for
 
 # 16-bit RMS of the loudest 20 ms window that counts as sound (-36 dBFS); silence is near 0.
 SOUND_RMS = 500.0
 DTMF_DIGITS = "1#"
+JPEG_START = b"\xff\xd8"
+# What the integration's satellite flow asks on a ring (intercom/satellite_relay.py).
+RING_QUESTION = "Someone is at the door"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +43,18 @@ class DoorbellCallCheck:
     entities: DemoEntities
     timeout: float = 20.0
     report: Callable[[StepResult], None] = lambda result: None
+    door: DoorDevices | None = None
     results: list[StepResult] = field(default_factory=list)
     _call_id: str = ""
+    _questions_before: int = 0
 
     async def run(self) -> list[StepResult]:
         """Run every step in order; raise DemoError at the first one not observed."""
+        door_steps = self.door is not None
         steps: list[tuple[str, Callable[[], Awaitable[str]]]] = [
+            *([("door camera", self._camera)] if door_steps else []),
             ("ring", self._ring),
+            *([("speaker asked", self._speaker_asked)] if door_steps else []),
             ("ringback", self._ringback),
             ("answer", self._answer),
             ("tts into the call", self._speak),
@@ -91,9 +102,46 @@ class DoorbellCallCheck:
         """Perform one of the integration's actions on the current call."""
         await self.api.call_action(INTEGRATION, service, data)
 
+    async def _camera(self) -> str:
+        """Fetch the door camera's picture as the card's still image does."""
+        assert self.door is not None
+        kind, body = await self.api.get_bytes(f"/api/camera_proxy/{self.door.camera}")
+        if kind != "image/jpeg" or not body.startswith(JPEG_START):
+            raise DemoError(
+                f"{self.door.camera} sent {kind} ({len(body)} bytes), not a JPEG"
+            )
+        return f"{self.door.camera} sent a {len(body)} byte JPEG"
+
+    async def _speaker_asked(self) -> str:
+        """See the hall speaker play the ring's question (its audio fetched fine)."""
+        assert self.door is not None
+        satellite = self.door.satellite
+
+        async def asked() -> dict[str, Any] | None:
+            state = await self.api.state(satellite)
+            attributes = state["attributes"] if state else {}
+            return (
+                attributes
+                if attributes.get("questions", 0) > self._questions_before
+                and attributes.get("last_media_status") == 200
+                else None
+            )
+
+        attributes: dict[str, Any] = await wait_for(
+            f"{satellite} to be asked", asked, self.timeout
+        )
+        question = str(attributes.get("last_question"))
+        if not question.startswith(RING_QUESTION):
+            raise DemoError(f"{satellite} was asked {question!r}")
+        return f"{satellite} asked {question!r}"
+
     async def _ring(self) -> str:
         """Ring through the emulator; see the doorbell event and the ringing call state."""
         before = await self.api.state(self.entities.doorbell)
+        if self.door is not None and (
+            speaker := await self.api.state(self.door.satellite)
+        ):
+            self._questions_before = int(speaker["attributes"].get("questions", 0))
         call = await self.emulator.ring(caller="Front door", tone_hz=440.0)
         self._call_id = str(call["call_id"])
 

@@ -130,7 +130,12 @@ async def _run_check(stack: DemoStack, started: float, timeout: float) -> int:
     )
     check_started = time.monotonic()
     check = DoorbellCallCheck(
-        stack.api, stack.emulator, provisioned.entities, timeout, _report_step
+        stack.api,
+        stack.emulator,
+        provisioned.entities,
+        timeout,
+        _report_step,
+        door=provisioned.door,
     )
     results = await check.run()
     say(

@@ -1,14 +1,15 @@
-"""The demo's dashboard: call state, the call buttons, speaking into the call, opening the door."""
+"""The demo's dashboard: call state, the call buttons, speaking into the call, opening the door, the speaker."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .entities import TTS_ENTITY_ID, DemoEntities
+from .entities import TTS_ENTITY_ID, DemoEntities, DoorDevices
 
 TITLE = "Doorbell"
 ICON = "mdi:doorbell-video"
 GREETING = "Hello, we will be right with you."
+DOOR_CODE = "1#"
 
 
 def _action_button(
@@ -28,7 +29,9 @@ def _action_button(
     }
 
 
-def dashboard_config(entities: DemoEntities, emulator_url: str) -> dict[str, Any]:
+def dashboard_config(
+    entities: DemoEntities, door: DoorDevices, emulator_url: str
+) -> dict[str, Any]:
     """Return the Lovelace configuration of the demo dashboard."""
     intro = (
         "### Ring the doorbell\n"
@@ -36,6 +39,14 @@ def dashboard_config(entities: DemoEntities, emulator_url: str) -> dict[str, Any
         "The doorbell event fires, the call state turns *ringing*; answer here, speak into the "
         "call, send DTMF to open the door, hang up. The emulator's page shows the call and "
         "lets you hear what the visitor heard."
+    )
+    speaker = (
+        "### Answer from the hall speaker\n"
+        "On a ring the hall speaker (a stand-in Assist satellite) asks *Someone is at the door* "
+        "and listens for 15 seconds: pick what you say in **Hall speaker reply**. *answer it* "
+        "answers and relays the call through the speaker, *open the door* also sends the door "
+        "code, *reject it* hangs up; in the call a sentence is said to the visitor and "
+        "*hang up* ends it."
     )
     call_buttons = [
         {"entity": entities.answer, "name": "Answer"},
@@ -56,7 +67,8 @@ def dashboard_config(entities: DemoEntities, emulator_url: str) -> dict[str, Any
                         "type": "custom:cloud-sip-ua-card",
                         "entity": entities.call_state,
                         "title": "Front door",
-                        "door_code": "1#",
+                        "door_code": DOOR_CODE,
+                        "camera_entity": door.camera,
                     },
                     {
                         "type": "entities",
@@ -90,14 +102,35 @@ def dashboard_config(entities: DemoEntities, emulator_url: str) -> dict[str, Any
                                 },
                             ),
                             _action_button(
-                                "Open the door (DTMF 1#)",
+                                f"Open the door (DTMF {DOOR_CODE})",
                                 "mdi:door-open",
                                 "cloud_sip_ua.send_dtmf",
-                                {"digits": "1#"},
+                                {"digits": DOOR_CODE},
                             ),
                         ],
                     },
                     {"type": "media-control", "entity": entities.call_audio},
+                    {"type": "markdown", "content": speaker},
+                    {
+                        "type": "entities",
+                        "title": "Hall speaker",
+                        "entities": [
+                            {"entity": door.satellite, "name": "Hall speaker"},
+                            {"entity": door.reply, "name": "Hall speaker reply"},
+                            {
+                                "type": "attribute",
+                                "entity": door.satellite,
+                                "attribute": "last_question",
+                                "name": "Last question",
+                            },
+                            {
+                                "type": "attribute",
+                                "entity": door.satellite,
+                                "attribute": "last_reply",
+                                "name": "Last reply heard",
+                            },
+                        ],
+                    },
                 ],
             }
         ],

@@ -68,3 +68,42 @@ def find_entities(
         rtp_loss=by_key.get("rtp_loss"),
         rtp_jitter=by_key.get("rtp_jitter"),
     )
+
+
+# The unique ids of the demo door's entities (scripts/demo_runner/demo_door, which runs inside
+# Home Assistant and cannot import this package; a test keeps both in step).
+CAMERA_UNIQUE_ID = "demo_door_front_door_camera"
+SATELLITE_UNIQUE_ID = "demo_door_hall_speaker"
+REPLY_UNIQUE_ID = "demo_door_hall_reply"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DoorDevices:
+    """Entity ids of the demo's door camera, smart speaker and the speaker's reply select."""
+
+    camera: str
+    satellite: str
+    reply: str
+
+
+def find_door_devices(registry: Iterable[Mapping[str, Any]]) -> DoorDevices:
+    """Pick the demo door's entities out of an entity registry listing by unique id."""
+    wanted = {
+        "camera": ("camera", CAMERA_UNIQUE_ID),
+        "satellite": ("assist_satellite", SATELLITE_UNIQUE_ID),
+        "reply": ("select", REPLY_UNIQUE_ID),
+    }
+    found = {
+        key: str(item["entity_id"])
+        for item in registry
+        for key, (domain, unique_id) in wanted.items()
+        if item.get("unique_id") == unique_id
+        and str(item.get("entity_id", "")).startswith(f"{domain}.")
+    }
+    if missing := [key for key in wanted if key not in found]:
+        raise DemoError(
+            f"the demo door has not created these entities yet: {', '.join(missing)}"
+        )
+    return DoorDevices(
+        camera=found["camera"], satellite=found["satellite"], reply=found["reply"]
+    )

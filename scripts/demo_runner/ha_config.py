@@ -56,11 +56,13 @@ mobile_app:
 tts:
 media_source:
 demo_voice:
+# The demo's door camera and smart speaker (scripts/demo_runner/demo_door).
+demo_door:
 automation: !include automations.yaml
 logger:
   default: warning
   logs:
-    # libturbojpeg is a system library camera snapshots would use; the demo has no camera.
+    # Without the system's libturbojpeg, camera pictures are sent unscaled; no need to say it.
     homeassistant.components.camera.img_util: critical
     custom_components.cloud_sip_ua: info
 """
@@ -82,7 +84,7 @@ def _link(link: Path, target: Path) -> None:
 
 
 def write_config(config_dir: Path, *, repo: Path, port: int) -> None:
-    """Write the configuration and link the checkout's integration, demo voice and blueprints."""
+    """Write the configuration; link the checkout's integration, demo voice, door and blueprints."""
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "configuration.yaml").write_text(
         configuration_yaml(port), encoding="utf-8"
@@ -92,7 +94,9 @@ def write_config(config_dir: Path, *, repo: Path, port: int) -> None:
         automations.write_text("[]\n", encoding="utf-8")
     custom = config_dir / "custom_components"
     _link(custom / "cloud_sip_ua", repo / "custom_components" / "cloud_sip_ua")
-    _link(custom / "demo_voice", Path(__file__).resolve().parent / "demo_voice")
+    here = Path(__file__).resolve().parent
+    _link(custom / "demo_voice", here / "demo_voice")
+    _link(custom / "demo_door", here / "demo_door")
     # Copied, not linked: Home Assistant's blueprint listing does not follow folder links.
     blueprints = config_dir / "blueprints" / "automation" / "cloud_sip_ua"
     if blueprints.is_symlink():

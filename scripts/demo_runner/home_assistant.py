@@ -48,6 +48,17 @@ class HomeAssistantApi:
             self.session, "GET", self.base_url + path, headers=self._headers(), ok=ok
         )
 
+    async def get_bytes(self, path: str) -> tuple[str, bytes]:
+        """GET an authenticated path that is not JSON; return its content type and body."""
+        url = self.base_url + path
+        try:
+            async with self.session.get(url, headers=self._headers()) as response:
+                if response.status != 200:
+                    raise DemoError(f"GET {url} answered {response.status}")
+                return response.content_type, await response.read()
+        except aiohttp.ClientError as err:
+            raise DemoError(f"GET {url} failed: {err}") from err
+
     async def post(
         self, path: str, body: Any = None, *, ok: tuple[int, ...] = (200, 201)
     ) -> Any:
@@ -178,10 +189,13 @@ class HomeAssistantApi:
         return await self._drive("/api/config/config_entries/flow", result, steps)
 
     async def options_flow(
-        self, entry_id: str, changes: dict[str, Any]
+        self,
+        entry_id: str,
+        changes: dict[str, Any],
+        started: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Answer an entry's one-step options form: the values it suggests, with changes."""
-        result = await self.post(
+        """Answer an entry's one-step options form (started here unless given): its values, with changes."""
+        result = started or await self.post(
             "/api/config/config_entries/options/flow", {"handler": entry_id}
         )
         answer = form_values(result.get("data_schema", [])) | changes

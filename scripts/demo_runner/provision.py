@@ -6,10 +6,17 @@ from dataclasses import dataclass
 import secrets
 from typing import Any
 
-from .dashboard import ICON, TITLE, dashboard_config
-from .entities import INTEGRATION, DemoEntities, find_entities
+from .dashboard import DOOR_CODE, ICON, TITLE, dashboard_config
+from .entities import (
+    INTEGRATION,
+    TTS_ENTITY_ID,
+    DemoEntities,
+    DoorDevices,
+    find_door_devices,
+    find_entities,
+)
 from .ha_config import DASHBOARD_URL_PATH
-from .home_assistant import HomeAssistantApi
+from .home_assistant import HomeAssistantApi, form_values
 from .http_json import DemoError, wait_for
 from .saved_state import SavedState
 
@@ -34,6 +41,7 @@ class Provisioned:
     entry_id: str
     callback_url: str
     entities: DemoEntities
+    door: DoorDevices
 
 
 async def ensure_owner(
@@ -66,13 +74,19 @@ def _entry_steps(domain: str, emulator_url: str, keys: Keys) -> list[dict[str, A
     ]
 
 
-def _options(rtp_ports: tuple[int, int]) -> dict[str, Any]:
-    """Return the option changes: media on loopback, Assist on calls; the rest keeps its default."""
+def demo_options(rtp_ports: tuple[int, int], door: DoorDevices) -> dict[str, Any]:
+    """Return the option changes: media on loopback, Assist on calls, the hall speaker answers the door.
+
+    The rest keeps its default.
+    """
     return {
         "assist": True,
         "media_address": "127.0.0.1",
         "rtp_port_min": rtp_ports[0],
         "rtp_port_max": rtp_ports[1],
+        "door_satellites": [door.satellite],
+        "door_code": DOOR_CODE,
+        "door_tts": TTS_ENTITY_ID,
     }
 
 
@@ -103,13 +117,63 @@ async def ensure_entry(
     )
     entry_id = str(result["result"]["entry_id"])
     callback_url = str(result["description_placeholders"]["callback_url"])
-    await api.options_flow(entry_id, _options(RTP_PORTS))
     saved.entry_id, saved.callback_url, saved.emulator_url = (
         entry_id,
         callback_url,
         emulator_url,
     )
     return entry_id, callback_url
+
+
+async def ensure_options(
+    api: HomeAssistantApi, entry_id: str, changes: dict[str, Any]
+) -> bool:
+    """Answer the options form with changes unless it already shows them; return whether it did.
+
+    An unchanged entry is left alone: saving its options would reload it for nothing.
+    """
+    flow = "/api/config/config_entries/options/flow"
+    result = await api.post(flow, {"handler": entry_id})
+    shown = form_values(result.get("data_schema", []))
+    if all(shown.get(key) == value for key, value in changes.items()):
+        await api.delete(f"{flow}/{result['flow_id']}")
+        return False
+    await api.options_flow(entry_id, changes, started=result)
+    return True
+
+
+async def wait_for_door(api: HomeAssistantApi, timeout: float) -> DoorDevices:
+    """Wait until the demo door's camera, speaker and reply select have states; return their ids."""
+
+    async def ready() -> DoorDevices | None:
+        door = find_door_devices(await api.ws_command("config/entity_registry/list"))
+        states = [await api.state(entity) for entity in (door.camera, door.satellite)]
+        return door if all(states) else None
+
+    found: DoorDevices = await wait_for("the demo door", ready, timeout, interval=0.2)
+    return found
+
+
+async def ensure_voice(api: HomeAssistantApi) -> None:
+    """Give the preferred Assist pipeline the demo voice, as a newcomer would in Settings → Voice.
+
+    Satellites speak questions with their pipeline's voice; the pipeline Home Assistant makes
+    at the first start has none when no voice was loaded yet.
+    """
+    listing = await api.ws_command("assist_pipeline/pipeline/list")
+    preferred = next(
+        pipeline
+        for pipeline in listing["pipelines"]
+        if pipeline["id"] == listing["preferred_pipeline"]
+    )
+    if preferred.get("tts_engine"):
+        return
+    fields = {key: value for key, value in preferred.items() if key != "id"}
+    await api.ws_command(
+        "assist_pipeline/pipeline/update",
+        pipeline_id=preferred["id"],
+        **fields | {"tts_engine": TTS_ENTITY_ID, "tts_language": "en-US"},
+    )
 
 
 async def wait_for_entities(
@@ -135,7 +199,7 @@ async def wait_for_entities(
 
 
 async def ensure_dashboard(
-    api: HomeAssistantApi, entities: DemoEntities, emulator_url: str
+    api: HomeAssistantApi, entities: DemoEntities, door: DoorDevices, emulator_url: str
 ) -> None:
     """Create the dashboard once, and (re)write its cards on every run."""
     dashboards = await api.ws_command("lovelace/dashboards/list")
@@ -152,5 +216,5 @@ async def ensure_dashboard(
     await api.ws_command(
         "lovelace/config/save",
         url_path=DASHBOARD_URL_PATH,
-        config=dashboard_config(entities, emulator_url),
+        config=dashboard_config(entities, door, emulator_url),
     )

@@ -18,11 +18,16 @@ from .home_assistant import HomeAssistantApi
 from .http_json import DemoError
 from .processes import ChildProcess
 from .provision import (
+    RTP_PORTS,
     Keys,
     Provisioned,
+    demo_options,
     ensure_dashboard,
     ensure_entry,
+    ensure_options,
     ensure_owner,
+    ensure_voice,
+    wait_for_door,
     wait_for_entities,
 )
 from .saved_state import SavedState
@@ -145,7 +150,7 @@ class DemoStack:
         await self.emulator.wait_until_serving(30.0)
 
     async def start(self) -> Provisioned:
-        """Start both, onboard, add the entry through the config flow, add the dashboard."""
+        """Start both, onboard, add the entry through the config flow, set it up, add the dashboard."""
         options = self.options
         keys = self._keys()
         write_config(options.config_dir, repo=options.repo, port=options.ha_port)
@@ -167,6 +172,8 @@ class DemoStack:
         await self._watch(
             self.home_assistant, self.api.wait_until_running(options.start_timeout)
         )
+        door = await wait_for_door(self.api, 60.0)
+        await ensure_voice(self.api)
         entry_id, callback_url = await ensure_entry(
             self.api,
             domain=options.domain,
@@ -175,13 +182,14 @@ class DemoStack:
             saved=self.saved,
         )
         self.saved.save(options.saved_path)
+        await ensure_options(self.api, entry_id, demo_options(RTP_PORTS, door))
         if callback_url != known_callback:
             # The tenant's default callback URL is a start-up setting of the emulator.
             await self.stop_emulator()
             await self._start_emulator(callback_url)
         entities = await wait_for_entities(self.api, entry_id, options.domain, 60.0)
-        await ensure_dashboard(self.api, entities, options.emulator_url)
-        return Provisioned(entry_id, callback_url, entities)
+        await ensure_dashboard(self.api, entities, door, options.emulator_url)
+        return Provisioned(entry_id, callback_url, entities, door)
 
     @staticmethod
     async def _watch[T](child: ChildProcess, work: Awaitable[T]) -> T:

@@ -1,4 +1,4 @@
-"""Finding the integration's entities and building the demo dashboard."""
+"""Finding the integration's and the demo door's entities, and building the demo dashboard."""
 
 from __future__ import annotations
 
@@ -8,7 +8,22 @@ from typing import Any
 import pytest
 
 from scripts.demo_runner.dashboard import GREETING, dashboard_config
-from scripts.demo_runner.entities import TTS_ENTITY_ID, find_entities
+from scripts.demo_runner.demo_door.door_camera import (
+    CAMERA_UNIQUE_ID as COMPONENT_CAMERA_UNIQUE_ID,
+)
+from scripts.demo_runner.demo_door.speaker import (
+    REPLY_UNIQUE_ID as COMPONENT_REPLY_UNIQUE_ID,
+    SATELLITE_UNIQUE_ID as COMPONENT_SATELLITE_UNIQUE_ID,
+)
+from scripts.demo_runner.entities import (
+    CAMERA_UNIQUE_ID,
+    REPLY_UNIQUE_ID,
+    SATELLITE_UNIQUE_ID,
+    TTS_ENTITY_ID,
+    DoorDevices,
+    find_door_devices,
+    find_entities,
+)
 from scripts.demo_runner.http_json import DemoError
 
 UNIQUE = "customer.prod-eu-north-1.iotcomms.io"
@@ -22,6 +37,11 @@ KEYS = [
     "send_ringback",
     "call_audio",
 ]
+DOOR = DoorDevices(
+    camera="camera.front_door",
+    satellite="assist_satellite.hall",
+    reply="select.hall_speaker_reply",
+)
 
 
 def _registry(keys: list[str], entry_id: str = "entry1") -> list[dict[str, Any]]:
@@ -62,13 +82,33 @@ def test_missing_entities_are_named() -> None:
         find_entities(_registry(KEYS[:-1]), "entry1", UNIQUE)
 
 
+def test_finds_the_demo_door_by_the_unique_ids_its_component_gives() -> None:
+    """The runner's unique ids are the component's; entities of another domain do not count."""
+    assert (CAMERA_UNIQUE_ID, SATELLITE_UNIQUE_ID, REPLY_UNIQUE_ID) == (
+        COMPONENT_CAMERA_UNIQUE_ID,
+        COMPONENT_SATELLITE_UNIQUE_ID,
+        COMPONENT_REPLY_UNIQUE_ID,
+    )
+    registry = [
+        {"unique_id": CAMERA_UNIQUE_ID, "entity_id": "camera.front_door"},
+        {"unique_id": SATELLITE_UNIQUE_ID, "entity_id": "assist_satellite.hall"},
+        {"unique_id": REPLY_UNIQUE_ID, "entity_id": "select.hall_speaker_reply"},
+        {"unique_id": CAMERA_UNIQUE_ID, "entity_id": "image.front_door"},
+    ]
+    assert find_door_devices(registry) == DOOR
+    with pytest.raises(DemoError, match="satellite"):
+        find_door_devices([registry[0], registry[2]])
+
+
 def test_dashboard_has_the_call_controls() -> None:
-    """The dashboard shows the call entities, the buttons, TTS into the call and DTMF."""
+    """The dashboard shows the call entities, the buttons, TTS into the call, DTMF and the speaker."""
     entities = find_entities(_registry(KEYS), "entry1", UNIQUE)
-    config = dashboard_config(entities, "http://127.0.0.1:8765")
+    config = dashboard_config(entities, DOOR, "http://127.0.0.1:8765")
     text = json.dumps(config)
     for key in KEYS:
         assert f'"x.{key}"' in text
+    for entity in (DOOR.satellite, DOOR.reply):
+        assert f'"{entity}"' in text
     assert "http://127.0.0.1:8765" in config["views"][0]["cards"][0]["content"]
     actions = [
         card["tap_action"]
@@ -98,5 +138,6 @@ def test_dashboard_has_the_call_controls() -> None:
             "entity": "x.call_state",
             "title": "Front door",
             "door_code": "1#",
+            "camera_entity": "camera.front_door",
         }
     ]

@@ -17,8 +17,9 @@ from scripts.demo_runner.check import DoorbellCallCheck, StepResult
 from scripts.demo_runner.emulator_control import EmulatorControl
 from scripts.demo_runner.entities import INTEGRATION
 from scripts.demo_runner.home_assistant import HomeAssistantApi
-from scripts.demo_runner.provision import wait_for_entities
+from scripts.demo_runner.provision import wait_for_door, wait_for_entities
 from scripts.demo_runner.saved_state import SavedState
+from tests.waiting import wait_until
 
 URLS = re.compile(
     r"Home Assistant\s+(http://127\.0\.0\.1:\d+)/.*?Emulator\s+(http://127\.0\.0\.1:\d+)/",
@@ -51,12 +52,15 @@ async def running_demo(
         cli.run(cli.build_parser().parse_args(_args(state)), stop)
     )
     seen = ""
+
+    def welcomed() -> re.Match[str] | None:
+        nonlocal seen
+        assert not task.done(), seen
+        seen += capsys.readouterr().out
+        return URLS.search(seen)
+
     try:
-        async with asyncio.timeout(180):
-            while not (found := URLS.search(seen)):
-                assert not task.done(), seen
-                await asyncio.sleep(0.2)
-                seen += capsys.readouterr().out
+        found = await wait_until(welcomed, 180, "the welcome text", interval=0.2)
         demo = RunningDemo(found.group(1), found.group(2))
         yield demo
     finally:
@@ -77,17 +81,21 @@ async def test_demo_serves_a_doorbell_call_and_stops_cleanly(
         api = HomeAssistantApi(session, demo.ha_url)
         api.token = saved.token
         entities = await wait_for_entities(api, saved.entry_id, TENANT, 30)
+        door = await wait_for_door(api, 30)
         await DoorbellCallCheck(
             api,
             EmulatorControl(session, demo.emulator_url),
             entities,
             20.0,
             steps.append,
+            door=door,
         ).run()
         boards = await api.ws_command("lovelace/dashboards/list")
         assert "cloud-sip-ua" in [board["url_path"] for board in boards]
     assert [step.name for step in steps] == [
+        "door camera",
         "ring",
+        "speaker asked",
         "ringback",
         "answer",
         "tts into the call",

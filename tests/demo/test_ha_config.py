@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_configuration_serves_loopback_with_trusted_login(tmp_path: Path) -> None:
-    """The YAML loads, binds 127.0.0.1, lets localhost in and loads the demo voice."""
+    """The YAML loads, binds 127.0.0.1, lets localhost in and loads the demo voice and door."""
     write_config(tmp_path, repo=REPO, port=18999)
     config = load_yaml_dict(tmp_path / "configuration.yaml")
     assert "http" not in config
@@ -26,17 +26,19 @@ def test_configuration_serves_loopback_with_trusted_login(tmp_path: Path) -> Non
     assert providers == ["trusted_networks", "homeassistant"]
     assert core["auth_providers"][0]["trusted_networks"] == ["127.0.0.1/32", "::1/128"]
     assert "demo_voice" in config and "tts" in config
+    assert "demo_door" in config
     assert config["automation"] == []
 
 
 def test_links_point_into_the_checkout(tmp_path: Path) -> None:
-    """The integration, the demo voice and the blueprints are the checkout's own files."""
+    """The integration, the demo voice and door, and the blueprints are the checkout's own files."""
     write_config(tmp_path, repo=REPO, port=8123)
     custom = tmp_path / "custom_components"
     assert (
         custom / "cloud_sip_ua"
     ).resolve() == REPO / "custom_components" / "cloud_sip_ua"
     assert (custom / "demo_voice" / "manifest.json").is_file()
+    assert (custom / "demo_door").resolve() == REPO / "scripts/demo_runner/demo_door"
     blueprints = tmp_path / "blueprints" / "automation" / "cloud_sip_ua"
     assert (blueprints / "doorbell_notify.yaml").is_file()
 

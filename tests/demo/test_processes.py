@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 import socket
 import sys
@@ -10,12 +9,14 @@ import sys
 import pytest
 
 from scripts.demo_runner.processes import ChildProcess, free_port
+from tests.waiting import wait_until
 
+# The children block until a signal ends them (they die with the test run, too).
 IGNORES_SIGTERM = (
-    "import signal, sys, time\n"
+    "import signal, threading\n"
     "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
     "print('ready', flush=True)\n"
-    "time.sleep(60)\n"
+    "threading.Event().wait()\n"
 )
 
 
@@ -28,9 +29,7 @@ def test_free_port_can_be_bound() -> None:
 
 async def _wait_for_line(child: ChildProcess, text: str) -> None:
     """Wait until the child's log has the text."""
-    async with asyncio.timeout(10):
-        while text not in child.log_tail():
-            await asyncio.sleep(0.02)
+    await wait_until(lambda: text in child.log_tail(), 10, f"{text!r} in the log")
 
 
 async def test_output_goes_to_the_log_and_stop_ends_it(tmp_path: Path) -> None:
@@ -40,7 +39,7 @@ async def test_output_goes_to_the_log_and_stop_ends_it(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import time; print('hello', flush=True); time.sleep(60)",
+            "import threading; print('hello', flush=True); threading.Event().wait()",
         ],
         tmp_path / "logs" / "sleeper.log",
     )

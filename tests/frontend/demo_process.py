@@ -12,7 +12,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 from typing import Any
 import urllib.request
 
@@ -63,32 +63,30 @@ def running_demo(state_dir: Path, timeout: float = 240.0) -> Iterator[Demo]:
     """Start `python -m scripts.demo_runner` in state_dir, yield once it is ready, Ctrl-C it after."""
     state_dir.mkdir(parents=True, exist_ok=True)
     output = state_dir / "demo-output.txt"
-    with output.open("wb") as sink:
-        process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "scripts.demo_runner",
-                "--state-dir",
-                str(state_dir),
-                "--ha-port",
-                "0",
-                "--emulator-port",
-                "0",
-            ],
-            cwd=ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=os.environ | {"PYTHONUNBUFFERED": "1"},
-        )
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "scripts.demo_runner",
+            "--state-dir",
+            str(state_dir),
+            "--ha-port",
+            "0",
+            "--emulator-port",
+            "0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+    welcome = _Welcome(process, output)
     try:
-        deadline = time.monotonic() + timeout
-        while not (found := URLS.search(output.read_text(errors="replace"))):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(
-                    f"the demo did not start:\n{output.read_text(errors='replace')}"
-                )
-            time.sleep(0.2)
+        found = welcome.wait(timeout)
+        if found is None:
+            raise AssertionError(
+                f"the demo did not start:\n{output.read_text(errors='replace')}"
+            )
         yield Demo(found.group(1), found.group(2), state_dir)
     finally:
         process.send_signal(signal.SIGINT)
@@ -97,3 +95,38 @@ def running_demo(state_dir: Path, timeout: float = 240.0) -> Iterator[Demo]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        # Bounded: a grandchild still holding the pipe must not hang the tests.
+        welcome.join(timeout=10)
+
+
+class _Welcome(threading.Thread):
+    """Copies the demo's output to a file as it comes; tells when the welcome text is there."""
+
+    def __init__(self, process: subprocess.Popen[bytes], output: Path) -> None:
+        """Start copying the process's output pipe into `output`."""
+        super().__init__(name="demo output", daemon=True)
+        self._pipe = process.stdout
+        self._output = output
+        self._found: re.Match[str] | None = None
+        self._done = threading.Event()
+        self.start()
+
+    def wait(self, timeout: float) -> re.Match[str] | None:
+        """Return the URLs once printed; None if the demo ended or `timeout` passed first."""
+        self._done.wait(timeout)
+        return self._found
+
+    def run(self) -> None:
+        """Copy line by line (each read blocks until the demo prints: no polling)."""
+        assert self._pipe is not None
+        seen = ""
+        with self._output.open("wb") as sink:
+            for line in self._pipe:
+                sink.write(line)
+                sink.flush()
+                if not self._done.is_set():
+                    seen += line.decode(errors="replace")
+                    if (found := URLS.search(seen)) is not None:
+                        self._found = found
+                        self._done.set()
+        self._done.set()  # the demo ended

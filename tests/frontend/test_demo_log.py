@@ -12,7 +12,7 @@ import pytest
 from scripts.demo_runner.check import DoorbellCallCheck
 from scripts.demo_runner.emulator_control import EmulatorControl
 from scripts.demo_runner.home_assistant import HomeAssistantApi
-from scripts.demo_runner.provision import wait_for_entities
+from scripts.demo_runner.provision import wait_for_door, wait_for_entities
 from scripts.demo_runner.saved_state import SavedState
 from scripts.demo_runner.stack import DEMO_DOMAIN
 
@@ -75,6 +75,7 @@ async def test_a_whole_demo_run_logs_no_warning_of_ours(tmp_path: Path) -> None:
             api = HomeAssistantApi(session, demo.ha_url)
             api.token = demo.token
             entities = await wait_for_entities(api, saved.entry_id, DEMO_DOMAIN, 30)
+            door = await wait_for_door(api, 30)
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(
                     executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -88,7 +89,8 @@ async def test_a_whole_demo_run_logs_no_warning_of_ours(tmp_path: Path) -> None:
                     entities,
                     20.0,
                     lambda _step: None,
+                    door=door,
                 ).run()
-                assert len(steps) == 6
+                assert len(steps) == 8
                 await browser.close()
     assert problems_of_ours(demo.log.read_text(encoding="utf-8")) == []

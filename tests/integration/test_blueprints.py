@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 import shutil
 from typing import Any
@@ -12,10 +11,13 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_mock_service,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from emulator import Emulator
 from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.components.blueprint import Blueprint
+from homeassistant.components.camera import Camera
+from homeassistant.components.camera.const import DATA_COMPONENT as CAMERAS
 from homeassistant.components.media_player import MediaPlayerEntity
 from homeassistant.components.media_player.const import (
     DATA_COMPONENT as MEDIA_PLAYERS,
@@ -24,8 +26,9 @@ from homeassistant.components.media_player.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from tests.waiting import wait_until
 
-from .helpers import entity_id, wait_for
+from .helpers import entity_id
 from .tts_provider import TTS_ENTITY_ID, async_setup_tone_tts
 
 SHIPPED = (
@@ -68,6 +71,8 @@ async def test_blueprints_load_with_their_inputs(
         "title",
         "message",
         "timeout",
+        "camera",
+        "snapshot_folder",
     }
     assert set(announce.inputs) == {"doorbell", "speakers", "tts_engine", "message"}
     for blueprint in (notify, announce):
@@ -91,7 +96,11 @@ async def test_notification_buttons_answer_or_reject(
     button: int,
     final_state: str,
 ) -> None:
-    """A ring sends the notification; its Answer button answers, its Reject button hangs up."""
+    """A ring sends the notification; its Answer button answers, its Reject button hangs up.
+
+    A button of some other notification, pressed first, is ignored: had the automation
+    taken it, the outcome would not depend on which of our buttons follows.
+    """
     notifications = async_mock_service(hass, "notify", PHONE)
     doorbell = entity_id(hass, "event", "doorbell")
     await _automation_from(
@@ -99,7 +108,7 @@ async def test_notification_buttons_answer_or_reject(
     )
 
     call = await emulator.ring(caller="4711")
-    await wait_for(lambda: len(notifications) == 1)
+    await wait_until(lambda: len(notifications) == 1)
 
     sent = notifications[0].data
     caller = hass.states.get(doorbell).attributes["caller"]
@@ -111,32 +120,111 @@ async def test_notification_buttons_answer_or_reject(
         "action"
     ].startswith("REJECT_")
 
-    hass.bus.async_fire(
-        "mobile_app_notification_action", {"action": actions[button]["action"]}
-    )
+    for pressed in ("ANSWER_somebody_else", actions[button]["action"]):
+        hass.bus.async_fire("mobile_app_notification_action", {"action": pressed})
     await emulator.wait_for_state(call.call_id, final_state)
 
 
-async def test_notification_for_another_ring_does_not_answer(
+class DoorCamera(Camera):
+    """A camera whose picture is a fixed JPEG."""
+
+    _attr_name = "Front door"
+    _attr_unique_id = "front_door_camera"
+    PICTURE = b"\xff\xd8\xff\xe0 a visitor \xff\xd9"
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes:
+        """Return the picture."""
+        return self.PICTURE
+
+
+@pytest.fixture
+async def door_camera(hass: HomeAssistant) -> DoorCamera:
+    """Add a camera (before the test server starts: it freezes the HTTP routes)."""
+    assert await async_setup_component(hass, "camera", {})
+    camera = DoorCamera()
+    await hass.data[CAMERAS].async_add_entities([camera])
+    return camera
+
+
+@pytest.mark.parametrize("with_camera", [True, False])
+async def test_notification_attaches_the_snapshot_of_the_chosen_camera(
     hass: HomeAssistant,
+    door_camera: DoorCamera,
     init_integration: MockConfigEntry,
     emulator: Emulator,
     blueprint_folder: None,
+    tmp_path: Path,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    with_camera: bool,
 ) -> None:
-    """A button of some other notification leaves the call ringing."""
+    """With a camera, the ring's picture is saved in the media folder and the notification links it.
+
+    The link is one the signed-in app can fetch and nobody else can; without a camera the
+    notification has no picture and nothing is saved.
+    """
+    media = tmp_path / "media"
+    # The media folder and its allowlist entry, as Home Assistant OS has them at /media.
+    hass.config.media_dirs["local"] = str(media)
+    hass.config.allowlist_external_dirs.add(str(media))
     notifications = async_mock_service(hass, "notify", PHONE)
-    doorbell = entity_id(hass, "event", "doorbell")
+    inputs = {
+        "doorbell": entity_id(hass, "event", "doorbell"),
+        "notify_action": f"notify.{PHONE}",
+        "snapshot_folder": f"{media}/doorbell/",
+    }
+    if with_camera:
+        inputs["camera"] = door_camera.entity_id
+    await _automation_from(hass, NOTIFY, inputs)
+
+    await emulator.ring(caller="4711")
+    await wait_until(lambda: len(notifications) == 1)
+
+    sent = notifications[0].data["data"]
+    assert [action["title"] for action in sent["actions"]] == ["Answer", "Reject"]
+    saved = sorted((media / "doorbell").glob("*.jpg")) if with_camera else []
+    if not with_camera:
+        assert "image" not in sent
+        assert not (media / "doorbell").exists()
+        return
+    [picture] = saved
+    assert picture.read_bytes() == DoorCamera.PICTURE
+    assert sent["image"] == f"/media/local/doorbell/{picture.name}"
+    app = await hass_client()
+    fetched = await app.get(sent["image"])
+    assert fetched.status == 200
+    assert await fetched.read() == DoorCamera.PICTURE
+    anonymous = await hass_client_no_auth()
+    assert (await anonymous.get(sent["image"])).status == 401
+
+
+async def test_a_failed_snapshot_still_notifies(
+    hass: HomeAssistant,
+    door_camera: DoorCamera,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+    blueprint_folder: None,
+    tmp_path: Path,
+) -> None:
+    """A folder Home Assistant may not write to costs the picture, not the notification."""
+    forbidden = tmp_path / "not_allowed"
+    notifications = async_mock_service(hass, "notify", PHONE)
     await _automation_from(
-        hass, NOTIFY, {"doorbell": doorbell, "notify_action": f"notify.{PHONE}"}
+        hass,
+        NOTIFY,
+        {
+            "doorbell": entity_id(hass, "event", "doorbell"),
+            "notify_action": f"notify.{PHONE}",
+            "camera": door_camera.entity_id,
+            "snapshot_folder": str(forbidden),
+        },
     )
-    call = await emulator.ring()
-    await wait_for(lambda: len(notifications) == 1)
-    hass.bus.async_fire(
-        "mobile_app_notification_action", {"action": "ANSWER_somebody_else"}
-    )
-    # Not block_till_done: the automation waiting for its own buttons is a task it would wait for.
-    await asyncio.sleep(0.3)
-    assert emulator.get_call(call.call_id).state == "ringing"
+    await emulator.ring(caller="4711")
+    await wait_until(lambda: len(notifications) == 1)
+    assert notifications[0].data["data"]["image"].startswith("/media/local/")
+    assert not forbidden.exists()
 
 
 class RecordingSpeaker(MediaPlayerEntity):
@@ -180,7 +268,7 @@ async def test_announce_on_speakers(
     )
 
     await emulator.ring(caller="4711")
-    await wait_for(lambda: len(speaker.played) == 1)
+    await wait_until(lambda: len(speaker.played) == 1)
     assert "tts" in speaker.played[0]
     await hass.async_block_till_done()
     assert len(speaker.played) == 1
