@@ -80,7 +80,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: CloudSipUaConfigEntry) -> bool:
     """Check the credentials, then start receiving callbacks and handling calls."""
     try:
-        # Loading an RSA key validates it: 50-300 ms of CPU, so never on the event loop.
+        # Key parsing in the executor; it skips OpenSSL's prime proof, which holds the GIL for
+        # 50-300 ms and so stalls the loop even from there (see credentials.load_private_key).
         tokens = await hass.async_add_executor_job(token_provider_from_data, entry.data)
         verifier = await hass.async_add_executor_job(
             CallbackVerifier, entry.data.get(CONF_CALLBACK_PUBLIC_KEY) or None

@@ -179,7 +179,8 @@ async def _async_validate(
     except InvalidRequestError:
         return {CONF_DOMAIN: "invalid_domain"}
     try:
-        # Loading an RSA key validates it: 50-300 ms of CPU that must not block the loop.
+        # Key parsing in the executor; it skips OpenSSL's prime proof, which holds the GIL for
+        # 50-300 ms and so stalls the loop even from there (see credentials.load_private_key).
         tokens = await hass.async_add_executor_job(token_provider_from_data, data)
         await hass.async_add_executor_job(
             CallbackVerifier, data.get(CONF_CALLBACK_PUBLIC_KEY)

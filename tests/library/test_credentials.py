@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -83,6 +85,73 @@ def test_private_key_errors_are_specific(rsa_keys: KeyPair, ec_keys: KeyPair) ->
     )
     with pytest.raises(InvalidPrivateKeyError, match="encrypted"):
         load_private_key(encrypted)
+
+
+def _tampered_pem(keys: KeyPair, **changes: int) -> bytes:
+    """Return the key with some of its private numbers changed, written as PEM."""
+    key = serialization.load_pem_private_key(keys.private_pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    numbers = key.private_numbers()
+    parts = {
+        name: getattr(numbers, name) for name in ("p", "q", "d", "dmp1", "dmq1", "iqmp")
+    } | changes
+    tampered = rsa.RSAPrivateNumbers(
+        **parts, public_numbers=numbers.public_numbers
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+    return tampered.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+@pytest.mark.parametrize("part", ["d", "dmp1", "dmq1", "iqmp"])
+def test_rsa_keys_whose_parts_do_not_fit_are_refused(
+    rsa_keys: KeyPair, part: str
+) -> None:
+    """A wrong private exponent or CRT value (signatures that leak the key) is refused."""
+    key = serialization.load_pem_private_key(rsa_keys.private_pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    value = getattr(key.private_numbers(), part)
+    with pytest.raises(InvalidPrivateKeyError, match="do not fit"):
+        load_private_key(_tampered_pem(rsa_keys, **{part: value + 2}))
+
+
+def test_rsa_key_with_a_small_factor_is_refused(rsa_keys: KeyPair) -> None:
+    """A factor with a small prime in it (the parts fitting together otherwise) is refused."""
+    key = serialization.load_pem_private_key(rsa_keys.private_pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    numbers = key.private_numbers()
+    p, q, e = 3 * numbers.p, numbers.q, 65537
+    d = pow(e, -1, math.lcm(p - 1, q - 1))
+    small = rsa.RSAPrivateNumbers(
+        p=p,
+        q=q,
+        d=d,
+        dmp1=d % (p - 1),
+        dmq1=d % (q - 1),
+        iqmp=pow(q, -1, p),
+        public_numbers=rsa.RSAPublicNumbers(e, p * q),
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+    pem = small.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(InvalidPrivateKeyError, match="do not fit"):
+        load_private_key(pem)
+
+
+def test_loading_a_key_takes_no_noticeable_cpu(rsa_keys: KeyPair) -> None:
+    """Loading holds the GIL for well under a millisecond, not OpenSSL's 50-300 ms prime proof.
+
+    (Even from an executor thread, a long GIL hold stalls Home Assistant's event loop.)
+    """
+    load_private_key(rsa_keys.private_pem)  # warm up
+    started = time.thread_time()
+    for _ in range(10):
+        load_private_key(rsa_keys.private_pem)
+    assert (time.thread_time() - started) / 10 < 0.005
 
 
 def test_short_rsa_keys_are_refused() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 import asyncio
 from collections.abc import Callable, Mapping
+import math
 import time
 from typing import Any
 
@@ -25,6 +26,10 @@ from .exceptions import (
 from .validation import validate_domain
 
 MIN_RSA_KEY_BITS = 2048
+# The product of the odd primes below 2000: a factor sharing one with it is not a large prime.
+_SMALL_PRIMES = math.prod(
+    n for n in range(3, 2000, 2) if all(n % k for k in range(3, math.isqrt(n) + 1, 2))
+)
 # Claims the provider sets itself; extra_claims may not override them.
 _RESERVED_CLAIMS = frozenset({"iss", "sub", "aud", "iat", "exp"})
 
@@ -58,11 +63,44 @@ def _check_rsa_size(key_size: int) -> None:
         )
 
 
+def _check_rsa_consistency(key: RSAPrivateKey) -> None:
+    """Refuse an RSA key whose parts do not fit together (OpenSSL's checks but primality).
+
+    OpenSSL's own check proves p and q prime: 50-300 ms of CPU during which it holds the GIL,
+    so it stalls the event loop even from an executor thread. These checks take microseconds
+    and keep what makes signing safe: n = p*q, d inverts e, the CRT values belong to p and q
+    (a wrong one would make signatures that leak the key), and neither factor is small. That
+    the factors are prime is the key owner's business: the service checks every signature.
+    """
+    numbers = key.private_numbers()
+    p, q, d = numbers.p, numbers.q, numbers.d
+    n, e = numbers.public_numbers.n, numbers.public_numbers.e
+    consistent = (
+        p != q
+        and p * q == n
+        and math.gcd(p, _SMALL_PRIMES) == 1
+        and math.gcd(q, _SMALL_PRIMES) == 1
+        and e % 2 == 1
+        and 1 < e < n
+        and 0 < d < n
+        and d * e % math.lcm(p - 1, q - 1) == 1
+        and numbers.dmp1 == d % (p - 1)
+        and numbers.dmq1 == d % (q - 1)
+        and 0 < numbers.iqmp < p
+        and numbers.iqmp * q % p == 1
+    )
+    if not consistent:
+        raise InvalidPrivateKeyError("The private key's parts do not fit together")
+
+
 def load_private_key(pem: str | bytes) -> RSAPrivateKey:
     """Return the RSA private key from unencrypted PEM, raising a CredentialsError subclass."""
     data = _pem_bytes(pem)
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        # Checked by _check_rsa_consistency instead: OpenSSL's check would stall the loop.
+        key = serialization.load_pem_private_key(
+            data, password=None, unsafe_skip_rsa_key_validation=True
+        )
     except TypeError as err:
         # cryptography raises TypeError when the key is encrypted and no password was given.
         raise InvalidPrivateKeyError(
@@ -81,6 +119,7 @@ def load_private_key(pem: str | bytes) -> RSAPrivateKey:
             f"{type(key).__name__.removeprefix('_')} keys are not supported; RS256 needs an RSA key"
         )
     _check_rsa_size(key.key_size)
+    _check_rsa_consistency(key)
     return key
 
 
