@@ -1,54 +1,341 @@
-"""Benchmark of the listen stream: latency from RTP arrival to bytes leaving, and CPU per listener.
+"""Benchmark of the listen streams: CPU per listener, per-frame writes against batched ones, and latency.
 
-Run: `.venv/bin/python -m benchmarks.listen_bench` from the repository root (loopback only).
+Run: `.venv/bin/python -m benchmarks.listen_bench` from the repository root (loopback only;
+`--modes` adds `mp3` or `ws-pairs`, `--listeners`, `--seconds` and `--rounds` size it).
 
-A raw UDP sender plays 20 ms PCMA packets (silence with a 200 ms tone burst every second) into
-the library's MediaSession; an aiohttp server streams the session's audio with the integration's
-own `stream_wav` / `stream_mp3`; HTTP clients detect each burst's onset. Latency is the time from
-sending the burst's first RTP packet (loopback: arrival within microseconds) to the client reading
-the bytes that carry it. It includes the jitter buffer's playout delay, which is reported too.
-CPU is this process's plus ffmpeg's, for a number of listeners, against a baseline in the same
-process with the same RTP and no listener.
+Two processes, so the CPU figures are the server's alone. This process is Home Assistant's side:
+the library's MediaSession and an aiohttp server that streams the session's audio with the
+integration's own code (`stream_wav` over `FrameBatches`, `stream_mp3`, and the card's
+`_AudioStream` on a real ActiveConnection behind Home Assistant's own WebSocket writer), next to
+copies of the per-frame writers they replaced (`wav-frame`, `ws-frame`) and the card's stream with
+two frames per event (`ws-pairs`, not used by the integration). A child process plays 20 ms PCMA
+RTP (silence with a 200 ms tone burst every 1.02 s) into the session and runs the listeners,
+which note when each burst's first loud sample reaches them. Latency is from sending the burst's
+first RTP packet (loopback: arrival within microseconds) to that moment; it includes the jitter
+buffer's playout delay.
+
+Every round runs each case once: nobody listening (the baseline), then N listeners of each mode
+in an order rotated by round. CPU per listener is this process's CPU (plus ffmpeg's) over the
+case, less the round's baseline, per listener and second. Ratios (new / old writer) are taken
+within a round and summarised over the rounds (median and range), so load from elsewhere on the
+machine hits both sides alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
+import base64
+from collections.abc import Awaitable, Callable
+import contextlib
+from functools import partial
+import json
+import logging
+import math
 import os
+from pathlib import Path
 import resource
 import secrets
 import socket
 import statistics
 import struct
+import sys
 import time
+from types import SimpleNamespace
+from typing import Any, cast
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession, WSMsgType, web
 import audioop
 import av
 import numpy as np
 
-from custom_components.cloud_sip_ua.cloudsipua.media import MediaSession
+from custom_components.cloud_sip_ua.cloudsipua.media import (
+    AudioSubscription,
+    MediaSession,
+)
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
-from custom_components.cloud_sip_ua.intercom.listen_stream import stream_mp3, stream_wav
+from custom_components.cloud_sip_ua.const import SAMPLE_RATE as CARD_RATE
+from custom_components.cloud_sip_ua.http.websocket_api import _AudioStream
+from custom_components.cloud_sip_ua.intercom.listen_stream import (
+    FrameBatches,
+    stream_mp3,
+    stream_wav,
+    wav_stream_header,
+)
+from homeassistant.components.websocket_api.connection import ActiveConnection
+from homeassistant.components.websocket_api.const import FEATURE_COALESCE_MESSAGES
+from homeassistant.components.websocket_api.http import WebSocketHandler
+from homeassistant.util.async_ import create_eager_task
 
 RATE = 16000
-BURST_EVERY = 1.0
+FRAME_SECONDS = 0.02
+# 51 frames, an odd number: a burst starts on the first frame of a two-frame write in one
+# second and on the second in the next, so the latencies cover both cases.
+BURST_EVERY = 1.02
 BURST_SECONDS = 0.2
 ONSET_LEVEL = 3000
+REPO = Path(__file__).resolve().parent.parent
+
+
+# ---- the writers the integration had before batching (the comparison) --------------------
+
+
+async def stream_wav_per_frame(
+    frames: AudioSubscription,
+    sample_rate: int,
+    write: Callable[[bytes], Awaitable[None]],
+) -> None:
+    """Write the header, then each 20 ms frame on its own: the writer before batching."""
+    await write(wav_stream_header(sample_rate))
+    async for frame in frames:
+        await write(frame)
+
+
+class PairedAudioStream(_AudioStream):
+    """The card's stream with two frames per event (not used: see `_AudioStream`)."""
+
+    frames_per_event = 2
+
+
+class PerFrameAudioStream(_AudioStream):
+    """The card's old stream: one WebSocket event per 20 ms frame."""
+
+    async def run(self) -> None:
+        """Forward every frame as its own event; tell the client when the call ends."""
+        try:
+            async for frame in self._subscription:
+                self._connection.send_event(
+                    self._msg_id,
+                    {"type": "audio", "pcm": base64.b64encode(frame).decode("ascii")},
+                )
+        finally:
+            ended_by_call = not self._stopped
+            self._end()
+        if ended_by_call:
+            self._connection.send_event(self._msg_id, {"type": "end"})
+
+
+# ---- the server (this process) -------------------------------------------------------------
+
+
+class _Hass:
+    """What Home Assistant's WebSocket writer and ActiveConnection use of `hass`."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.data: dict[str, Any] = {"websocket_api": {}}
+
+
+class Server:
+    """Streams the current MediaSession's audio to listeners, counting the live handlers."""
+
+    def __init__(self, ffmpeg: str) -> None:
+        """Prepare; `start` opens the port."""
+        self.ffmpeg = ffmpeg
+        self.session: MediaSession | None = None
+        self.active = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._hass = _Hass()
+
+    async def start(self) -> None:
+        """Listen on an ephemeral loopback port."""
+        app = web.Application()
+        app.router.add_get("/http/{mode}", self._http)
+        app.router.add_get("/ws/{mode}", self._ws)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        """Close the port."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @contextlib.contextmanager
+    def _live(self) -> Any:
+        """Count a handler as live while it streams."""
+        self.active += 1
+        self.idle.clear()
+        try:
+            yield
+        finally:
+            self.active -= 1
+            if not self.active:
+                self.idle.set()
+
+    async def _http(self, request: web.Request) -> web.StreamResponse:
+        """Stream WAV or MP3 with the writer the mode names."""
+        mode = request.match_info["mode"]
+        assert self.session is not None  # noqa: S101 - a case is running
+        with self._live():
+            response = web.StreamResponse()
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            subscription = self.session.subscribe(RATE)
+            try:
+                if mode == "mp3":
+                    await stream_mp3(subscription, RATE, response.write, self.ffmpeg)
+                elif mode == "wav-frame":
+                    await stream_wav_per_frame(subscription, RATE, response.write)
+                else:
+                    await stream_wav(FrameBatches(subscription), RATE, response.write)
+                await response.write_eof()
+            except ConnectionError:
+                pass
+            finally:
+                subscription.close()
+            return response
+
+    async def _ws(self, request: web.Request) -> web.StreamResponse:
+        """Stream to a WebSocket through Home Assistant's own writer and ActiveConnection."""
+        mode = request.match_info["mode"]
+        assert self.session is not None  # noqa: S101 - a case is running
+        hass = cast("Any", self._hass)
+        with self._live():
+            # Home Assistant's handler minus the auth phase: the same queue, coalescing and writer.
+            handler = WebSocketHandler(hass, request)
+            wsock = handler._wsock  # noqa: SLF001
+            await wsock.prepare(request)
+            writer = wsock._writer  # noqa: SLF001
+            assert writer is not None  # noqa: S101
+            handler._async_increase_writer_limit(writer)  # noqa: SLF001
+            user = cast("Any", SimpleNamespace(name="bench", id="bench"))
+            connection = ActiveConnection(
+                handler._logger,  # noqa: SLF001
+                hass,
+                handler._send_message,  # noqa: SLF001
+                user,
+                None,
+                None,
+            )
+            # The frontend asks for coalescing; Home Assistant then joins queued messages.
+            connection.set_supported_features({FEATURE_COALESCE_MESSAGES: 1})
+            handler._writer_task = writer_task = create_eager_task(  # noqa: SLF001
+                handler._writer(  # noqa: SLF001
+                    connection, partial(writer.send_frame, opcode=WSMsgType.TEXT)
+                )
+            )
+            stream_class = {
+                "ws-frame": PerFrameAudioStream,
+                "ws-pairs": PairedAudioStream,
+            }.get(mode, _AudioStream)
+            stream = stream_class(
+                connection, 1, self.session.subscribe(CARD_RATE), None
+            )
+            try:
+                await stream.run()
+                while handler._message_queue:  # noqa: SLF001 - let "end" go out
+                    await asyncio.sleep(0.001)
+            finally:
+                stream.stop()
+                writer_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer_task
+                await wsock.close()
+            return wsock
+
+
+def _cpu() -> float:
+    """Return CPU seconds of this process and its finished children (ffmpeg)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class Client:
+    """The child process that sends RTP and listens, driven by JSON lines."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        """Wrap the child."""
+        self._process = process
+
+    @classmethod
+    async def spawn(cls) -> Client:
+        """Start the child process."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "benchmarks.listen_bench",
+            "--client",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=REPO,
+        )
+        return cls(process)
+
+    async def ask(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Send one command; return the child's answer."""
+        assert self._process.stdin is not None  # noqa: S101
+        assert self._process.stdout is not None  # noqa: S101
+        self._process.stdin.write(json.dumps(message).encode() + b"\n")
+        await self._process.stdin.drain()
+        line = await self._process.stdout.readline()
+        if not line:
+            raise RuntimeError("listener process died")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    async def close(self) -> None:
+        """Stop the child."""
+        assert self._process.stdin is not None  # noqa: S101
+        self._process.stdin.close()
+        await self._process.wait()
+
+
+async def run_case(
+    server: Server, client: Client, mode: str | None, listeners: int, seconds: float
+) -> dict[str, Any]:
+    """Stream for `seconds` to `listeners` clients of `mode` (None: nobody listens)."""
+    session = MediaSession(
+        codec=Codec.PCMA, bind_host="127.0.0.1", port_range=(42000, 42999)
+    )
+    await session.start()
+    server.session = session
+    answer = await client.ask({"cmd": "prepare", "rtp_port": session.local_port})
+    session.set_remote(*answer["rtp_addr"])
+    path = ""
+    if mode is not None:
+        path = f"/ws/{mode}" if mode.startswith("ws") else f"/http/{mode}"
+    cpu_before = _cpu()
+    started = time.perf_counter()
+    result = await client.ask(
+        {
+            "cmd": "run",
+            "url": f"http://127.0.0.1:{server.port}{path}" if mode else None,
+            "kind": "ws" if mode and mode.startswith("ws") else "http",
+            "fmt": "mp3" if mode == "mp3" else "wav",
+            "listeners": listeners if mode else 0,
+            "seconds": seconds,
+        }
+    )
+    await session.close()  # ends every subscription: the streams end, ffmpeg exits
+    await server.idle.wait()
+    cpu = _cpu() - cpu_before
+    elapsed = time.perf_counter() - started
+    result.update(await client.ask({"cmd": "collect"}))
+    result["cpu_s_per_s"] = cpu / elapsed
+    result["jitter_buffer_ms"] = float(session.stats.jitter_buffer_ms)
+    server.session = None
+    return result
+
+
+# ---- the listeners (child process) ---------------------------------------------------------
 
 
 class RtpSender:
-    """Sends PCMA RTP at a steady 20 ms pace: silence, with a tone burst every second."""
+    """Sends PCMA RTP at a steady 20 ms pace: silence, with a tone burst every 1.02 s."""
 
-    def __init__(self, target: tuple[str, int]) -> None:
+    def __init__(self) -> None:
         """Open the socket."""
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setblocking(False)
         self._sock.bind(("127.0.0.1", 0))
         self.address: tuple[str, int] = self._sock.getsockname()
-        self._target = target
         self._seq = secrets.randbits(16)
         self._ts = secrets.randbits(32)
         self._ssrc = secrets.randbits(32)
@@ -66,9 +353,9 @@ class RtpSender:
         self.burst_sent_at: list[float] = []
         self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    def start(self, target: tuple[str, int]) -> None:
         """Start sending."""
-        self._task = asyncio.create_task(self._run())
+        self._task = asyncio.create_task(self._run(target))
 
     async def stop(self) -> None:
         """Stop sending."""
@@ -77,12 +364,12 @@ class RtpSender:
             await asyncio.gather(self._task, return_exceptions=True)
         self._sock.close()
 
-    async def _run(self) -> None:
+    async def _run(self, target: tuple[str, int]) -> None:
         """Send one packet per 20 ms, on a drift-free schedule."""
         loop = asyncio.get_running_loop()
         start = loop.time()
         index = 0
-        per_burst = int(BURST_EVERY / 0.02)
+        per_burst = round(BURST_EVERY / 0.02)
         while True:
             position = index % per_burst
             in_burst = 10 <= position < 10 + len(self._tone)
@@ -90,7 +377,7 @@ class RtpSender:
             if position == 10:
                 self.burst_sent_at.append(time.perf_counter())
             header = struct.pack("!BBHII", 0x80, 8, self._seq, self._ts, self._ssrc)
-            self._sock.sendto(header + payload, self._target)
+            self._sock.sendto(header + payload, target)
             self._seq = (self._seq + 1) & 0xFFFF
             self._ts = (self._ts + 160) & 0xFFFFFFFF
             index += 1
@@ -100,19 +387,23 @@ class RtpSender:
 class OnsetListener:
     """Reads a stream and notes when each burst's first loud sample arrived."""
 
-    def __init__(self, fmt: str) -> None:
+    def __init__(self, fmt: str, rate: int) -> None:
         """Prepare a decoder for the format."""
-        self.fmt = fmt
+        self.rate = rate
         self.onsets: list[float] = []
+        self.reads = 0
         self._quiet = True
         self._quiet_samples = 0
         self._header = 44 if fmt == "wav" else 0
         self._carry = b""
         self._codec = av.CodecContext.create("mp3", "r") if fmt == "mp3" else None
-        self.first_byte_after: float | None = None
+        self.first_byte_at: float | None = None
 
     def feed(self, data: bytes, now: float) -> None:
         """Decode what arrived and look for onsets."""
+        self.reads += 1
+        if self.first_byte_at is None:
+            self.first_byte_at = now
         if self._codec is None:
             if self._header:
                 skip = min(self._header, len(data))
@@ -135,7 +426,7 @@ class OnsetListener:
         loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > ONSET_LEVEL)
         if loud.size == 0:
             self._quiet_samples += samples.size
-            if self._quiet_samples > 0.3 * RATE:
+            if self._quiet_samples > 0.3 * self.rate:
                 self._quiet = True
             return
         if self._quiet:
@@ -144,144 +435,187 @@ class OnsetListener:
         self._quiet_samples = samples.size - int(loud[-1]) - 1
 
 
-async def _serve(session: MediaSession, ffmpeg: str) -> tuple[web.AppRunner, int]:
-    """Start the streaming server on an ephemeral loopback port."""
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        fmt = request.match_info["fmt"]
-        response = web.StreamResponse()
-        response.enable_chunked_encoding()
-        await response.prepare(request)
-        subscription = session.subscribe(RATE)
-        try:
-            if fmt == "mp3":
-                await stream_mp3(subscription, RATE, response.write, ffmpeg)
-            else:
-                await stream_wav(subscription, RATE, response.write)
-        except ConnectionError:
-            pass
-        finally:
-            subscription.close()
-        return response
-
-    app = web.Application()
-    app.router.add_get("/listen.{fmt}", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = int(runner.addresses[0][1])
-    return runner, port
-
-
-async def _listen(url: str, listener: OnsetListener, started: float) -> None:
-    """Read a stream to its end, feeding the listener."""
+async def _listen_http(url: str, listener: OnsetListener) -> None:
+    """Read a WAV or MP3 stream to its end."""
     async with ClientSession() as client, client.get(url) as response:
         async for chunk in response.content.iter_any():
+            listener.feed(chunk, time.perf_counter())
+
+
+async def _listen_ws(url: str, listener: OnsetListener) -> None:
+    """Read the card's audio events to the end event, as the card does."""
+    async with ClientSession() as client, client.ws_connect(url) as ws:
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:
+                break
             now = time.perf_counter()
-            if listener.first_byte_after is None:
-                listener.first_byte_after = now - started
-            listener.feed(chunk, now)
+            data = json.loads(message.data)
+            for item in data if isinstance(data, list) else [data]:
+                event = item["event"]
+                if event["type"] == "end":
+                    return
+                listener.feed(base64.b64decode(event["pcm"]), now)
 
 
-def _cpu() -> float:
-    """Return CPU seconds of this process and its finished children."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-async def run_case(
-    fmt: str | None, listeners: int, seconds: float, ffmpeg: str
-) -> dict[str, float]:
-    """Stream for `seconds` to `listeners` clients of `fmt` (None: baseline, nobody listens)."""
-    session = MediaSession(
-        codec=Codec.PCMA, bind_host="127.0.0.1", port_range=(42000, 42999)
-    )
-    await session.start()
-    sender = RtpSender(("127.0.0.1", session.local_port))
-    session.set_remote(*sender.address)
-    runner, port = await _serve(session, ffmpeg)
-    clients: list[OnsetListener] = []
+async def client_main() -> None:
+    """Serve the parent's commands (JSON lines on stdin), one case at a time."""
+    loop = asyncio.get_running_loop()
+    sender: RtpSender | None = None
+    listeners: list[OnsetListener] = []
     tasks: list[asyncio.Task[None]] = []
-    cpu_before = _cpu()
-    sender.start()
-    started = time.perf_counter()
-    for _ in range(listeners if fmt else 0):
-        listener = OnsetListener(fmt or "wav")
-        clients.append(listener)
-        tasks.append(
-            asyncio.create_task(
-                _listen(f"http://127.0.0.1:{port}/listen.{fmt}", listener, started)
-            )
-        )
-    await asyncio.sleep(seconds)
-    jitter_ms = session.stats.jitter_buffer_ms
-    await session.close()  # ends every subscription: the streams end, ffmpeg exits
-    await asyncio.gather(*tasks, return_exceptions=True)
-    cpu = _cpu() - cpu_before
-    await sender.stop()
-    await runner.cleanup()
-    latencies: list[float] = []
-    for listener in clients:
-        for sent in sender.burst_sent_at:
-            after = [onset for onset in listener.onsets if onset >= sent]
-            if after and after[0] - sent < BURST_EVERY / 2:
-                latencies.append((after[0] - sent) * 1000)
-    first = [c.first_byte_after for c in clients if c.first_byte_after is not None]
-    return {
-        "cpu_s_per_s": cpu / seconds,
-        "latency_median_ms": statistics.median(latencies)
-        if latencies
-        else float("nan"),
-        "latency_p95_ms": float(np.percentile(latencies, 95))
-        if latencies
-        else float("nan"),
-        "bursts_heard": len(latencies),
-        "first_byte_ms": max(first) * 1000 if first else float("nan"),
-        "jitter_buffer_ms": float(jitter_ms),
-    }
+    while line := await loop.run_in_executor(None, sys.stdin.readline):
+        command = json.loads(line)
+        answer: dict[str, Any] = {}
+        if command["cmd"] == "prepare":
+            sender = RtpSender()
+            answer["rtp_addr"] = sender.address
+            rtp_port = command["rtp_port"]
+        elif command["cmd"] == "run":
+            assert sender is not None  # noqa: S101
+            sender.start(("127.0.0.1", rtp_port))
+            rate = CARD_RATE if command["kind"] == "ws" else RATE
+            listeners = [
+                OnsetListener(command["fmt"], rate) for _ in range(command["listeners"])
+            ]
+            listen = _listen_ws if command["kind"] == "ws" else _listen_http
+            started = time.perf_counter()
+            tasks = [
+                asyncio.create_task(listen(command["url"], listener))
+                for listener in listeners
+            ]
+            await asyncio.sleep(command["seconds"])
+            await sender.stop()
+            first = [
+                (item.first_byte_at - started) * 1000
+                for item in listeners
+                if item.first_byte_at is not None
+            ]
+            answer["first_byte_ms"] = max(first) if first else math.nan
+        elif command["cmd"] == "collect":
+            assert sender is not None  # noqa: S101
+            await asyncio.gather(*tasks, return_exceptions=True)
+            latencies: list[float] = []
+            for listener in listeners:
+                for sent in sender.burst_sent_at:
+                    after = [onset for onset in listener.onsets if onset >= sent]
+                    if after and after[0] - sent < BURST_EVERY / 2:
+                        latencies.append((after[0] - sent) * 1000)
+            answer["latencies_ms"] = latencies
+            answer["bursts_sent"] = len(sender.burst_sent_at) * len(listeners)
+            answer["reads"] = sum(item.reads for item in listeners)
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
 
 
-async def main(seconds: float, listeners: tuple[int, ...], ffmpeg: str) -> None:
-    """Run the baseline and each format with each listener count; print a table."""
-    baseline = await run_case(None, 0, seconds, ffmpeg)
-    print(
-        f"baseline (RTP in, no listener): {baseline['cpu_s_per_s'] * 100:.2f}% of a core"
-    )
-    print(
-        "format listeners  cpu%/listener  ratio/baseline  latency median/p95 ms  first byte ms  bursts"
-    )
-    for fmt in ("wav", "mp3"):
-        for count in listeners:
-            result = await run_case(fmt, count, seconds, ffmpeg)
-            extra = max(result["cpu_s_per_s"] - baseline["cpu_s_per_s"], 0.0) / count
-            ratio = (
-                extra / baseline["cpu_s_per_s"]
-                if baseline["cpu_s_per_s"]
-                else float("nan")
-            )
+# ---- the report ----------------------------------------------------------------------------
+
+
+def _spread(values: list[float]) -> str:
+    """Median with the range over the rounds."""
+    if not values:
+        return "n/a"
+    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+async def main(
+    seconds: float, listeners: int, rounds: int, modes: list[str], ffmpeg: str
+) -> None:
+    """Run every case once per round in a rotated order; print per-case figures and ratios."""
+    server = Server(ffmpeg)
+    await server.start()
+    client = await Client.spawn()
+    per_listener: dict[str, list[float]] = {mode: [] for mode in modes}
+    latencies: dict[str, list[float]] = {mode: [] for mode in modes}
+    heard: dict[str, list[int]] = {mode: [0, 0] for mode in modes}
+    reads: dict[str, list[float]] = {mode: [] for mode in modes}
+    first_byte: dict[str, list[float]] = {mode: [] for mode in modes}
+    baselines: list[float] = []
+    jitter: list[float] = []
+    try:
+        for round_index in range(rounds):
+            shift = round_index % len(modes)
+            order = modes[shift:] + modes[:shift]
+            # The baseline of the round first, then the listening cases.
+            figures: dict[str | None, dict[str, Any]] = {}
+            for mode in [None, *order]:
+                figures[mode] = await run_case(server, client, mode, listeners, seconds)
+            base = figures[None]["cpu_s_per_s"]
+            baselines.append(base)
+            jitter.extend(result["jitter_buffer_ms"] for result in figures.values())
+            for mode in modes:
+                result = figures[mode]
+                per_listener[mode].append(
+                    (result["cpu_s_per_s"] - base) / listeners * 100
+                )
+                latencies[mode].extend(result["latencies_ms"])
+                heard[mode][0] += len(result["latencies_ms"])
+                heard[mode][1] += result["bursts_sent"]
+                reads[mode].append(result["reads"] / listeners / seconds)
+                first_byte[mode].append(result["first_byte_ms"])
             print(
-                f"{fmt:6} {count:9d}  {extra * 100:13.2f}  {ratio:14.2f}  "
-                f"{result['latency_median_ms']:8.1f} / {result['latency_p95_ms']:6.1f}  "
-                f"{result['first_byte_ms']:13.1f}  {result['bursts_heard']:6d}"
-                f"  (jitter buffer {result['jitter_buffer_ms']:.0f} ms)"
+                f"round {round_index + 1}: baseline {base * 100:.2f}%  "
+                + "  ".join(f"{mode} {per_listener[mode][-1]:.3f}%" for mode in modes),
+                flush=True,
             )
+    finally:
+        await client.close()
+        await server.stop()
+    print(
+        f"\n{listeners} listeners x {seconds:.0f} s, {rounds} rounds; baseline (RTP in, nobody "
+        f"listening) {statistics.median(baselines) * 100:.2f}% of a core, jitter buffer "
+        f"{statistics.median(jitter):.0f} ms"
+    )
+    print(
+        "case      CPU % of a core per listener  reads/s  latency ms: median  mean   p99"
+        "  bursts heard  first byte ms"
+    )
+    for mode in modes:
+        lat = latencies[mode] or [math.nan]
+        print(
+            f"{mode:9} {_spread(per_listener[mode]):28}  {statistics.median(reads[mode]):7.1f}"
+            f"  {statistics.median(lat):18.1f}  {statistics.fmean(lat):4.1f}"
+            f"  {float(np.percentile(lat, 99)):4.1f}  {heard[mode][0]:6}/{heard[mode][1]}"
+            f"  {statistics.median(first_byte[mode]):13.1f}"
+        )
+    for new, old in (
+        ("wav", "wav-frame"),
+        ("ws", "ws-frame"),
+        ("ws-pairs", "ws-frame"),
+    ):
+        if new in per_listener and old in per_listener:
+            ratios = [
+                a / b for a, b in zip(per_listener[new], per_listener[old], strict=True)
+            ]
+            print(f"ratio {new} / {old}: {_spread(ratios)}")
 
 
 def _parse() -> argparse.Namespace:
     """Read the command line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--listeners", type=int, nargs="+", default=[1, 4])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--listeners", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        default=["wav-frame", "wav", "ws-frame", "ws", "ws-pairs"],
+        help="wav-frame, wav, ws-frame, ws, ws-pairs, mp3",
+    )
     parser.add_argument("--ffmpeg", default=os.environ.get("FFMPEG", "ffmpeg"))
+    parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
-def run(argv_main: Callable[[float, tuple[int, ...], str], object] = main) -> None:
+def run() -> None:
     """Entry point."""
     args = _parse()
-    asyncio.run(main(args.seconds, tuple(args.listeners), args.ffmpeg))
+    logging.basicConfig(level=logging.WARNING)
+    if args.client:
+        asyncio.run(client_main())
+        return
+    asyncio.run(
+        main(args.seconds, args.listeners, args.rounds, args.modes, args.ffmpeg)
+    )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ from emulator import Emulator
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from tests.audio_check import tone_pcm, tone_report
+from tests.waiting import wait_until
 
-from .helpers import connected_call, subscribe_message, wait_for
+from .helpers import connected_call, subscribe_message
 
 FRAME_BYTES = 320  # 20 ms of 8 kHz 16-bit PCM
 
@@ -45,7 +46,7 @@ async def receive_audio(client: MockHAClientWebSocket, seconds: float) -> bytes:
             message = await client.receive_json()
             assert message["event"]["type"] == "audio"
             frame = base64.b64decode(message["event"]["pcm"])
-            assert len(frame) == FRAME_BYTES
+            assert frame and len(frame) % FRAME_BYTES == 0  # whole 20 ms frames
             pcm += frame
     return bytes(pcm)
 
@@ -53,14 +54,20 @@ async def receive_audio(client: MockHAClientWebSocket, seconds: float) -> bytes:
 async def send_microphone(
     client: MockHAClientWebSocket, handler_id: int, pcm: bytes
 ) -> None:
-    """Send PCM as the browser does: one binary message per 20 ms frame, at real-time pace."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    for index in range(0, len(pcm), FRAME_BYTES):
-        await client.send_bytes(bytes([handler_id]) + pcm[index : index + FRAME_BYTES])
-        await asyncio.sleep(
-            max(0.0, start + (index // FRAME_BYTES + 1) * 0.02 - loop.time())
-        )
+    """Send PCM as the browser does: one binary message per 20 ms frame, at the call's pace.
+
+    The client is subscribed: for each stretch of the call's audio that comes in, as much
+    microphone audio goes out, so the call's own clock paces it, as a sound card would.
+    """
+    frames = [pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)]
+    owed = 1
+    while frames:
+        for frame in frames[:owed]:
+            await client.send_bytes(bytes([handler_id]) + frame)
+        frames = frames[owed:]
+        message = await client.receive_json()
+        assert message["event"]["type"] == "audio"
+        owed = len(base64.b64decode(message["event"]["pcm"])) // FRAME_BYTES
 
 
 async def test_call_audio_both_ways(
@@ -85,7 +92,7 @@ async def test_call_audio_both_ways(
 
     before = len(call.remote_party.recorded_pcm())
     await send_microphone(client, start["binary_handler_id"], tone_pcm(1000.0, 1.5))
-    await asyncio.sleep(0.3)
+    await wait_until(lambda: len(call.remote_party.recorded_pcm()) >= before + 24000)
     heard = call.remote_party.recorded_pcm()[before:]
     frequency, snr = tone_report(
         heard[8000 : 8000 + 16000]
@@ -163,7 +170,7 @@ async def test_targets_by_device_and_the_only_entry(
     await subscribe(client, subscribe_message())
     assert len(media._subscriptions) == 2  # noqa: SLF001
     await client.close()
-    await wait_for(lambda: media._subscriptions == [])  # noqa: SLF001
+    await wait_until(lambda: media._subscriptions == [])  # noqa: SLF001
     await hass.services.async_call(DOMAIN, "hang_up", {}, blocking=True)
 
 

@@ -2,8 +2,9 @@
 // back into the call, paced in 20 ms frames.
 //
 // The integration's WebSocket command `cloud_sip_ua/audio/subscribe` sends the call's audio as
-// base64 8 kHz 16-bit PCM events (20 ms each) and accepts the microphone as binary WebSocket messages
-// (first byte: the handler id from the stream's "start" event, then 8 kHz 16-bit little-endian PCM).
+// base64 8 kHz 16-bit PCM events (whole 20 ms frames: one, or several that were ready together)
+// and accepts the microphone as binary WebSocket messages (first byte: the handler id from the
+// stream's "start" event, then 8 kHz 16-bit little-endian PCM).
 // ScriptProcessorNode, not AudioWorklet: AudioWorklet exists only in secure contexts, and listening
 // must keep working on plain-HTTP dashboards where the microphone is unavailable.
 
@@ -40,7 +41,7 @@ export class PlaybackBuffer {
     this.dropped = 0;
   }
 
-  /** Upsample one 8 kHz frame (linear interpolation, continuous across frames) and queue it. */
+  /** Upsample 8 kHz PCM of any length (linear interpolation, continuous across calls) and queue it. */
   push(pcm) {
     const out = [];
     let prev = this.last;

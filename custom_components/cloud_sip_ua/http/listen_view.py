@@ -14,7 +14,7 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from ..cloudsipua.exceptions import CallError
 from ..const import DOMAIN
 from ..data import CloudSipUaConfigEntry
-from ..intercom.listen_stream import WAV_RATES, stream_mp3, stream_wav
+from ..intercom.listen_stream import WAV_RATES, FrameBatches, stream_mp3, stream_wav
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class ListenView(HomeAssistantView):
                     subscription, rate, response.write, get_ffmpeg_manager(hass).binary
                 )
             else:
-                await stream_wav(subscription, rate, response.write)
+                await stream_wav(FrameBatches(subscription), rate, response.write)
             await response.write_eof()
         except ConnectionError:
             _LOGGER.debug("Listener of call %s went away", call_id)

@@ -8,6 +8,10 @@ import contextlib
 import logging
 import struct
 
+from ..cloudsipua.exceptions import SubscriptionClosedError
+from ..cloudsipua.media import AudioSubscription
+from ..cloudsipua.media.clock import FRAME_SECONDS, MediaClock, Ticker, Timers
+
 _LOGGER = logging.getLogger(__name__)
 
 WAV_RATES = (8000, 16000)
@@ -16,8 +20,115 @@ MP3_BITRATE = "48k"
 _READ_SIZE = 4096
 # The RIFF and data sizes of a stream whose end is unknown (what streaming servers send).
 _UNKNOWN_SIZE = 0xFFFFFFFF
+# 20 ms frames sent per write. Most of a listener's CPU is the send() of each write, whatever its
+# size, so a write every 40 ms instead of 20 saves about a third (benchmarks/listen_bench.py);
+# the first frame of a pair waits for the second, 20 ms.
+FRAMES_PER_WRITE = 2
+# Batches between fresh locks onto the frame clock: a lock taken while the loop ran late would
+# hold every later batch back by as much.
+_RELOCK_BATCHES = 25
 
 type Write = Callable[[bytes], Awaitable[None]]
+
+
+class FrameBatches:
+    """Async iterator of a subscription's frames joined `frames` at a time, in order, none lost.
+
+    Frames are pushed by the media clock's ticks. After locking onto a frame as it is pushed, a
+    ticker on that clock wakes the writer once per batch, in the same wake-up as the session's
+    tick that pushes the batch's last frame and right after it: no timer of its own, and a pair's
+    first frame waits 20 ms. A batch that comes out short or long (the stream paused, caught up
+    after a stall, or ended) is written as it is and the lock is taken anew, as it is every
+    second. Frames already queued when unlocked (ready together) go out at once, in one batch.
+    """
+
+    def __init__(
+        self,
+        subscription: AudioSubscription,
+        *,
+        frames: int = FRAMES_PER_WRITE,
+        clock: MediaClock | Timers | None = None,
+    ) -> None:
+        """Batch `subscription`'s frames; `clock` is what ticks its session (default: the loop's)."""
+        self._subscription = subscription
+        self._frames = frames
+        self._clock = clock
+        self._first: bytes | None = None
+        self._ticker: Ticker | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._locked_batches = 0
+
+    def __aiter__(self) -> FrameBatches:
+        """Return self."""
+        return self
+
+    async def __anext__(self) -> bytes:
+        """Return the next batch; end once the subscription is closed and drained."""
+        subscription = self._subscription
+        while True:
+            if self._ticker is None or self._ticker.cancelled:
+                # Unlocked: what is queued is late already and goes at once; then wait for the
+                # next frame, so the lock is taken just after a tick pushed it.
+                if ready := subscription.take_ready():
+                    return self._join(ready)
+                try:
+                    first = await subscription.get()
+                except SubscriptionClosedError:
+                    raise StopAsyncIteration from None
+                if self._frames == 1:
+                    return first
+                self._lock(first)
+            self._waiter = waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+            frames = subscription.take_ready()
+            if self._first is not None:
+                frames.insert(0, self._first)
+                self._first = None
+            self._locked_batches += 1
+            if len(frames) == self._frames and self._locked_batches < _RELOCK_BATCHES:
+                return self._join(frames)
+            self._unlock()
+            if frames:
+                return self._join(frames)
+
+    def _lock(self, first: bytes) -> None:
+        """Hold the frame just pushed; wake up with the tick that pushes the batch's last one."""
+        clock = self._clock
+        if not isinstance(clock, MediaClock):
+            clock = MediaClock.of(clock or asyncio.get_running_loop())
+        self._first = first
+        # The tick that pushed `first` is on the clock's grid, a moment ago: the batch's last
+        # frame comes frames - 1 ticks later. Half a grid step absorbs that moment.
+        due = clock.align(
+            clock.time() + (self._frames - 1) * FRAME_SECONDS - clock.resolution / 2
+        )
+        self._ticker = clock.add(self._on_tick, due)
+        self._locked_batches = 0
+
+    def _unlock(self) -> None:
+        """Stop the ticker; the next batch takes the lock anew."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+
+    def _on_tick(self, _now: float) -> float | None:
+        """Wake the writer for its batch; stop once the writer is gone."""
+        waiter = self._waiter
+        if waiter is None:
+            if self._subscription.closed:
+                return None  # nobody will write again (a writer that returns relocks)
+        elif not waiter.done():
+            waiter.set_result(None)
+        assert self._ticker is not None  # noqa: S101 - it is this ticker's callback
+        return self._ticker.due + self._frames * FRAME_SECONDS
+
+    @staticmethod
+    def _join(frames: list[bytes]) -> bytes:
+        """Join frames into one write."""
+        return frames[0] if len(frames) == 1 else b"".join(frames)
 
 
 def wav_stream_header(sample_rate: int) -> bytes:
@@ -36,7 +147,7 @@ def wav_stream_header(sample_rate: int) -> bytes:
 async def stream_wav(
     frames: AsyncIterable[bytes], sample_rate: int, write: Write
 ) -> None:
-    """Write the header at once, then every PCM frame as it arrives, until `frames` ends."""
+    """Write the header at once, then each chunk of PCM (a batch of frames) as it comes, until the end."""
     await write(wav_stream_header(sample_rate))
     async for frame in frames:
         await write(frame)

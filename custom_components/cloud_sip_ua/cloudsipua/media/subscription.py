@@ -88,6 +88,12 @@ class AudioSubscription:
                 self._waiter = None
         return self._frames.popleft()
 
+    def take_ready(self) -> list[bytes]:
+        """Return and remove every queued frame without waiting (for consumers that batch)."""
+        frames = list(self._frames)
+        self._frames.clear()
+        return frames
+
     def __aiter__(self) -> AudioSubscription:
         """Return self: the subscription is its own iterator."""
         return self
