@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 import io
+import subprocess
+import threading
 import time
 
 import aiohttp
@@ -14,6 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cloud_sip_ua.cloudsipua.call_manager import CallManager
+from custom_components.cloud_sip_ua.intercom import listen_stream
 from custom_components.cloud_sip_ua.intercom.listen import LISTEN_PATH, listen_url
 from custom_components.cloud_sip_ua.intercom.listen_stream import (
     mp3_command,
@@ -25,8 +28,9 @@ from homeassistant.components.http.auth import async_sign_path
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from tests.audio_check import tone_report
+from tests.waiting import wait_until
 
-from .helpers import action, wait_connected, wait_for
+from .helpers import action, wait_connected
 from .speaker import SPEAKER_ENTITY_ID, async_setup_speaker
 
 
@@ -170,7 +174,8 @@ async def test_listen_action_plays_on_the_speaker(
         assert response == {"call_id": call_id}
         assert speaker.urls[0].startswith(f"{ha_base_url}/api/cloud_sip_ua/listen/")
         assert "authSig=" in speaker.urls[0]
-        await asyncio.sleep(1.5)
+        # 1.5 s of the stream (16 kHz WAV after its 44-byte header), not of the clock.
+        await wait_until(lambda: len(speaker.received) >= 44 + 48000)
         await action(hass, "hang_up")
         async with asyncio.timeout(5):
             await speaker.finished.wait()
@@ -206,16 +211,30 @@ async def test_listen_url_needs_a_reachable_home_assistant(
     await action(hass, "hang_up")
 
 
-async def test_mp3_encoder_stops_when_the_listener_goes_away() -> None:
-    """A write that fails (the speaker hung up) stops ffmpeg and the feeder."""
+async def test_mp3_encoder_stops_when_the_listener_goes_away(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A write that fails (the speaker hung up) stops ffmpeg and the feeder.
+
+    ffmpeg is started off the event loop's thread (spawning blocks its caller).
+    """
     frames_sent = 0
+    spawned: list[tuple[threading.Thread, subprocess.Popen[bytes]]] = []
+    real_spawn = listen_stream.spawn_piped
+
+    def recording_spawn(command: list[str]) -> subprocess.Popen[bytes]:
+        process = real_spawn(command)
+        spawned.append((threading.current_thread(), process))
+        return process
+
+    monkeypatch.setattr(listen_stream, "spawn_piped", recording_spawn)
 
     async def frames() -> object:
         nonlocal frames_sent
         while True:
             frames_sent += 1
             yield np.zeros(320, dtype="<i2").tobytes()
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0)  # a live stream gives the loop a turn between frames
 
     async def broken_write(data: bytes) -> None:
         raise ConnectionResetError
@@ -224,6 +243,11 @@ async def test_mp3_encoder_stops_when_the_listener_goes_away() -> None:
         await stream_mp3(frames(), 16000, broken_write, "ffmpeg")  # type: ignore[arg-type]
     assert frames_sent > 0
     assert mp3_command("ffmpeg", 16000)[0] == "ffmpeg"
+    [(thread, process)] = spawned
+    assert thread is not threading.current_thread()  # the loop's
+    assert process.returncode is not None  # killed and reaped, no zombie left
+    assert process.stdin is not None
+    assert process.stdin.closed
 
 
 async def test_listener_leaving_frees_the_stream(
@@ -241,5 +265,5 @@ async def test_listener_leaving_frees_the_stream(
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         await response.content.readany()
         assert media._subscriptions  # noqa: SLF001 - the stream holds a subscription
-    await wait_for(lambda: not media._subscriptions)  # noqa: SLF001
+    await wait_until(lambda: not media._subscriptions)  # noqa: SLF001
     await action(hass, "hang_up")
