@@ -25,6 +25,7 @@ from .cloudsipua.exceptions import (
     CredentialsError,
     InvalidRequestError,
 )
+from .cloudsipua.media.resample import prepare_filters
 from .const import (
     CONF_API_BASE_URL,
     CONF_CALLBACK_PUBLIC_KEY,
@@ -74,6 +75,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_register_websocket_commands(hass)
     # Before the HTTP server starts, so that the card's route joins it.
     await async_register_card(hass)
+    # A call's first resampler would otherwise design its filter on the event loop.
+    await hass.async_add_executor_job(prepare_filters)
     return True
 
 

@@ -4,6 +4,7 @@ import audioop
 import numpy as np
 import pytest
 
+from custom_components.cloud_sip_ua.cloudsipua.media import resample as resample_module
 from custom_components.cloud_sip_ua.cloudsipua.media.resample import Resampler, resample
 
 from .conftest import tone_pcm, tone_snr
@@ -158,3 +159,16 @@ def test_odd_byte_is_ignored() -> None:
     assert (
         len(Resampler(8000, 16000, compensate_delay=False).process(bytes(321))) == 640
     )
+
+
+def test_prepared_filters_leave_no_design_to_the_first_call() -> None:
+    """After prepare_filters, a call's resamplers (either way, 16 and 48 kHz) design nothing."""
+    design = resample_module._block_matrix  # noqa: SLF001 - the cache under test
+    design.cache_clear()
+    resample_module.prepare_filters()
+    designed = design.cache_info().misses
+    assert designed == 6
+    for low, high in resample_module.COMMON_RATES:
+        Resampler(low, high).process(bytes(2 * low // 50))
+        Resampler(high, low).process(bytes(2 * high // 50))
+    assert design.cache_info().misses == designed

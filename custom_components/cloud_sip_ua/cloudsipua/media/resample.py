@@ -86,6 +86,22 @@ def _block_matrix(up: int, down: int) -> FloatArray:
     return matrix
 
 
+# The rate changes of calls: 8 kHz codecs to and from 16 kHz (Assist, the card, listeners) and
+# 48 kHz (media), and 16 kHz to and from 48 kHz.
+COMMON_RATES = ((8000, 16000), (8000, 48000), (16000, 48000))
+
+
+def prepare_filters(rates: tuple[tuple[int, int], ...] = COMMON_RATES) -> None:
+    """Design the filters of these rate changes, both ways, ahead of the first call.
+
+    Designing one takes a few ms of CPU; done here (in an executor at setup) instead of on the
+    event loop when a call first needs it.
+    """
+    for low, high in rates:
+        for in_rate, out_rate in ((low, high), (high, low)):
+            _block_matrix(*_ratio(in_rate, out_rate))
+
+
 def _ratio(in_rate: int, out_rate: int) -> tuple[int, int]:
     """Return (up, down) factors; one of them is 1."""
     if in_rate <= 0 or out_rate <= 0:
