@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 import logging
 from typing import TYPE_CHECKING, Any
@@ -11,6 +10,7 @@ from aiohttp import web
 
 from .auth import ApiAuthError
 from .openapi import OPERATIONS, BodyError, validate_request
+from .timers import sleep
 
 if TYPE_CHECKING:
     from .core import EmulatorCore
@@ -45,7 +45,7 @@ def _post_handler(emulator: EmulatorCore, operation: str) -> Handler:
         emulator.api_requests[operation] += 1
         faults = emulator.faults
         if faults.api_delay > 0 and faults.api_matches(operation):
-            await asyncio.sleep(faults.api_delay)
+            await sleep(emulator.timers(), faults.api_delay)
         if (status := faults.take_api_error(operation)) is not None:
             return _failure(status, "injected fault")
         if request.match_info["domain"] != emulator.config.domain:

@@ -13,6 +13,7 @@ import aiohttp
 
 from .faults import Faults
 from .signing import CallbackSigner
+from .timers import Timers, sleep
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,9 +76,11 @@ class CallbackSender:
         timeout: float,
         retries: int,
         backoff: float,
+        timers: Timers | None = None,
     ) -> None:
-        """Use this HTTP session, signer and fault settings."""
+        """Use this HTTP session, signer and fault settings; delay faults run on `timers`."""
         self._session = session
+        self._timers = timers
         self._signer = signer
         self._faults = faults
         self._timeout = timeout
@@ -92,7 +95,8 @@ class CallbackSender:
         """Deliver one callback (faults applied); return the record of the first copy."""
         faults = self._faults
         if faults.callback_delay > 0 and faults.callback_matches(name):
-            await asyncio.sleep(faults.callback_delay)
+            timers = self._timers or asyncio.get_running_loop()
+            await sleep(timers, faults.callback_delay)
         record = CallbackRecord(name, callback_url(base_url, name), body, call_id)
         if faults.take_callback_drop(name):
             record.dropped = True

@@ -30,6 +30,7 @@ from .fields import Refusal
 from .remote_party import AudioSource, RemoteParty
 from .reply_ids import ReplyIdError, ReplyIdIssuer, ReplyStep
 from .signing import CallbackSigner
+from .timers import Cancellable, Timers, sleep
 from .vendor_samples import as_vendor_sample
 
 _LOGGER = logging.getLogger(__name__)
@@ -60,9 +61,10 @@ class EmulatorCore:
     control API the methods below.
     """
 
-    def __init__(self, config: EmulatorConfig) -> None:
-        """Check the keys and prepare; nothing listens until start()."""
+    def __init__(self, config: EmulatorConfig, *, clock: Timers | None = None) -> None:
+        """Check the keys and prepare; timeouts and delays run on `clock` (default: the loop)."""
         self.config = config
+        self._clock = clock
         self.faults = Faults()
         self.placed_call_policy: PlacedCallPolicy = "manual"
         # Requests each API operation received, whatever came of them.
@@ -86,7 +88,7 @@ class EmulatorCore:
         self._reply_ids = ReplyIdIssuer(config.domain, config.reply_id_ttl)
         self._calls: dict[str, EmulatedCall] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._ring_timers: dict[str, asyncio.TimerHandle] = {}
+        self._ring_timers: dict[str, Cancellable] = {}
         self._changed = asyncio.Event()
         self._http: aiohttp.ClientSession | None = None
         self._sender: CallbackSender | None = None
@@ -116,6 +118,7 @@ class EmulatorCore:
             timeout=self.config.callback_timeout,
             retries=self.config.callback_retries,
             backoff=self.config.callback_backoff,
+            timers=self._clock,
         )
 
     async def stop(self) -> None:
@@ -475,7 +478,7 @@ class EmulatorCore:
         policy = self.placed_call_policy
         if policy == "manual":
             return
-        await asyncio.sleep(self.placed_call_delay)
+        await sleep(self.timers(), self.placed_call_delay)
         if call.state is not CallState.RINGING:
             return
         if policy == "answer":
@@ -577,8 +580,7 @@ class EmulatorCore:
 
     def _arm_ring_timer(self, call: EmulatedCall, timeout: float) -> None:
         """End the call if it is not answered in time."""
-        loop = asyncio.get_running_loop()
-        self._ring_timers[call.call_id] = loop.call_later(
+        self._ring_timers[call.call_id] = self.timers().call_later(
             timeout, self._ring_timed_out, call
         )
 
@@ -619,8 +621,13 @@ class EmulatorCore:
             telephone_event_payload_type=payload_type,
             inactivity_timeout=self.config.media_inactivity_timeout,
             on_inactive=lambda: self._party_inactive(party),
+            timers=self.timers(),
         )
         return party
+
+    def timers(self) -> Timers:
+        """Return the clock that ring timeouts, delays and media inactivity run on."""
+        return self._clock if self._clock is not None else asyncio.get_running_loop()
 
     def _party_inactive(self, party: RemoteParty) -> None:
         """Find the call of a party that heard nothing for too long and end it."""

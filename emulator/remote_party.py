@@ -15,6 +15,7 @@ from custom_components.cloud_sip_ua.cloudsipua.models import Codec, CryptoEntry
 
 from .audio import SAMPLE_RATE, PcmLoop, ToneGenerator, to_wav
 from .far_end.endpoint import PartyStats, RtpEndpoint
+from .timers import Timers, sleep
 
 # Audio is queued this far ahead of the wire (a late top-up must never starve it).
 _AHEAD_SECONDS = 1.0
@@ -37,8 +38,9 @@ class RemoteParty:
         telephone_event_payload_type: int | None = 101,
         inactivity_timeout: float | None = None,
         on_inactive: Callable[[], None] | None = None,
+        timers: Timers | None = None,
     ) -> None:
-        """Prepare the endpoint; nothing is bound until start()."""
+        """Prepare the endpoint; nothing is bound until start(); time is `timers`' (or the loop's)."""
         self.host = host
         self.codec = codec
         self.source = source
@@ -51,9 +53,11 @@ class RemoteParty:
             telephone_event_payload_type=telephone_event_payload_type,
             on_audio=self._record,
             on_digit=self.dtmf_received.append,
+            now=timers.time if timers is not None else None,
         )
         self._inactivity_timeout = inactivity_timeout
         self._on_inactive = on_inactive
+        self._timers = timers
         self._watch_task: asyncio.Task[None] | None = None
         self._play_task: asyncio.Task[None] | None = None
         self._closed = False
@@ -87,16 +91,16 @@ class RemoteParty:
 
     async def _watch(self, timeout: float) -> None:
         """Call on_inactive once no RTP has arrived for `timeout` seconds."""
-        loop = asyncio.get_running_loop()
-        connected_at = loop.time()
+        timers = self._timers or asyncio.get_running_loop()
+        connected_at = timers.time()
         while True:
             last = self._endpoint.last_packet_at
-            quiet = loop.time() - max(
+            quiet = timers.time() - max(
                 last if last is not None else connected_at, connected_at
             )
             if quiet >= timeout:
                 break
-            await asyncio.sleep(min(timeout - quiet, 1.0))
+            await sleep(timers, min(timeout - quiet, 1.0))
         if self._on_inactive is not None:
             self._on_inactive()
 

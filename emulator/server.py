@@ -9,6 +9,7 @@ from aiohttp import web
 from .app import build_app
 from .config import EmulatorConfig
 from .core import EmulatorCore
+from .timers import Timers
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -16,9 +17,9 @@ _LOGGER = logging.getLogger(__name__)
 class Emulator(EmulatorCore):
     """An emulator that serves its own web application while it runs (tests, the CLI)."""
 
-    def __init__(self, config: EmulatorConfig) -> None:
+    def __init__(self, config: EmulatorConfig, *, clock: Timers | None = None) -> None:
         """Prepare; nothing listens until start()."""
-        super().__init__(config)
+        super().__init__(config, clock=clock)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:

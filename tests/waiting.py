@@ -22,4 +22,3 @@ async def wait_until[T](
     except TimeoutError as err:
         raise TimeoutError(f"{what} did not happen within {timeout} s") from err
     return value
-

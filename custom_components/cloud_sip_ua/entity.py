@@ -11,6 +11,17 @@ from .const import DOMAIN
 from .data import CloudSipUaConfigEntry, device_name
 
 
+def entry_device_info(entry: CloudSipUaConfigEntry) -> DeviceInfo:
+    """Return the entry's whole device, so any platform set up first names it."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, str(entry.unique_id))},
+        name=device_name(entry.data),
+        manufacturer="iotcomms.io",
+        model="Cloud SIP UA",
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
 class CloudSipUaEntity(Entity):
     """An entity of the entry's device that refreshes on every call event."""
 
@@ -25,13 +36,7 @@ class CloudSipUaEntity(Entity):
         self._entry = entry
         self._manager = entry.runtime_data.manager
         self._attr_unique_id = f"{entry.unique_id}-{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, str(entry.unique_id))},
-            name=device_name(entry.data),
-            manufacturer="iotcomms.io",
-            model="Cloud SIP UA",
-            entry_type=DeviceEntryType.SERVICE,
-        )
+        self._attr_device_info = entry_device_info(entry)
 
     async def async_added_to_hass(self) -> None:
         """Listen to the call manager."""

@@ -7,11 +7,11 @@ from homeassistant.components.assist_pipeline.select import (
     VadSensitivitySelect,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .data import CloudSipUaConfigEntry, assist_enabled
+from .entity import entry_device_info
 
 PARALLEL_UPDATES = 0
 
@@ -37,7 +37,7 @@ class CallPipelineSelect(AssistPipelineSelect):
     def __init__(self, hass: HomeAssistant, entry: CloudSipUaConfigEntry) -> None:
         """Attach Assist's pipeline select to the entry's device."""
         super().__init__(hass, DOMAIN, str(entry.unique_id))
-        self._attr_device_info = _device(entry)
+        self._attr_device_info = entry_device_info(entry)
 
 
 class CallVadSensitivitySelect(VadSensitivitySelect):
@@ -48,9 +48,5 @@ class CallVadSensitivitySelect(VadSensitivitySelect):
     def __init__(self, hass: HomeAssistant, entry: CloudSipUaConfigEntry) -> None:
         """Attach Assist's sensitivity select to the entry's device."""
         super().__init__(hass, str(entry.unique_id))
-        self._attr_device_info = _device(entry)
+        self._attr_device_info = entry_device_info(entry)
 
-
-def _device(entry: CloudSipUaConfigEntry) -> DeviceInfo:
-    """Return the entry's device (created by the other platforms' entities)."""
-    return DeviceInfo(identifiers={(DOMAIN, str(entry.unique_id))})

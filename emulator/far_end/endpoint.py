@@ -85,11 +85,13 @@ class RtpEndpoint:
         telephone_event_payload_type: int | None,
         on_audio: Callable[[bytes], None],
         on_digit: Callable[[str], None],
+        now: Callable[[], float] | None = None,
     ) -> None:
-        """Prepare; nothing is bound until start()."""
+        """Prepare; nothing is bound until start(); packets are timed by `now` (or the loop)."""
         self.host = host
         self.stats = PartyStats()
         self.last_packet_at: float | None = None
+        self._now = now
         self._port_range = port_range
         self._te_pt = telephone_event_payload_type
         self._on_audio = on_audio
@@ -272,7 +274,9 @@ class RtpEndpoint:
         stats.packets_received += 1
         stats.bytes_received += len(data)
         self._count_loss(packet.ssrc, packet.sequence_number)
-        self.last_packet_at = asyncio.get_running_loop().time()
+        self.last_packet_at = (
+            self._now() if self._now is not None else asyncio.get_running_loop().time()
+        )
         if packet.payload_type == self._te_pt:
             if (
                 digit := self._detector.feed(packet.timestamp, packet.payload)

@@ -45,6 +45,7 @@ from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 from custom_components.cloud_sip_ua.cloudsipua.policies import SrtpPolicy
 from emulator import Emulator, EmulatorConfig
 from tests.integration.conftest import TENANT, KeyPair, _key_pair
+from tests.waiting import wait_until
 
 
 @dataclass
@@ -313,9 +314,8 @@ async def test_close_ends_every_call(rig: Rig) -> None:
 
 async def _until(condition: Callable[[], bool]) -> None:
     """Wait until a condition holds: callbacks and API calls travel over real HTTP sockets."""
-    async with asyncio.timeout(5):  # a safety net; no timer of ours runs meanwhile
-        while not condition():
-            await asyncio.sleep(0)
+    # Checked on every turn of the loop: no timer of ours runs meanwhile (virtual time).
+    await wait_until(condition, interval=0)
 
 
 async def _advance(rig: Rig, seconds: float) -> None:

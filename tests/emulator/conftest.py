@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from custom_components.cloud_sip_ua.cloudsipua.media.clock import ManualClock
 from emulator import Emulator, EmulatorConfig
 
 from .helpers import CallbackReceiver, Device, api_token, key_pair
@@ -51,11 +52,21 @@ def config_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
+def emulator_clock() -> ManualClock | None:
+    """Return the virtual clock a test module wants the emulator's timers on (None: real time)."""
+    return None
+
+
+@pytest.fixture
 async def emulator(
-    receiver: CallbackReceiver, config_overrides: dict[str, Any]
+    receiver: CallbackReceiver,
+    config_overrides: dict[str, Any],
+    emulator_clock: ManualClock | None,
 ) -> AsyncIterator[Emulator]:
     """Return a running emulator whose tenant callbacks go to the receiver."""
-    emulator = Emulator(make_config(receiver.url, **config_overrides))
+    emulator = Emulator(
+        make_config(receiver.url, **config_overrides), clock=emulator_clock
+    )
     await emulator.start()
     yield emulator
     await emulator.stop()

@@ -15,6 +15,7 @@ from aiohttp import web
 import jwt
 
 from custom_components.cloud_sip_ua.cloudsipua.media import DtmfEvent, MediaSession
+from custom_components.cloud_sip_ua.cloudsipua.media.clock import ManualClock
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 from emulator.keys import generate_private_key_pem, public_key_pem
 from emulator.openapi import schema_validator, webhook_schema_name
@@ -175,6 +176,13 @@ class Device(MediaSession):
     def _heard(self, event: DtmfEvent) -> None:
         """Keep a digit."""
         self.dtmf.append(event.digit)
+
+
+async def advance(clock: ManualClock, seconds: float) -> None:
+    """Move the emulator's virtual time; let what fell due run (a few turns of the loop)."""
+    clock.advance(seconds)
+    for _ in range(4):
+        await asyncio.sleep(0)
 
 
 async def record(session: MediaSession, seconds: float) -> bytes:

@@ -13,6 +13,7 @@ from custom_components.cloud_sip_ua.cloudsipua.media import MediaSession, answer
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec, CryptoEntry
 from emulator import EmulatedCall, Emulator
 from tests.audio_check import tone_report
+from tests.waiting import wait_until
 
 from .conftest import ApiCall
 from .helpers import CallbackReceiver
@@ -78,9 +79,11 @@ async def session_reflector(codec: Codec) -> AsyncIterator[MediaSession]:
 async def heard_back(call: EmulatedCall) -> bytes:
     """Wait until the remote party has heard enough of its own tone; return that part."""
     wanted = int((SKIPPED_SECONDS + ANALYSED_SECONDS) * 16000)
-    async with asyncio.timeout(10):
-        while len(call.remote_party.recorded_pcm()) < wanted:
-            await asyncio.sleep(0.05)
+    await wait_until(
+        lambda: len(call.remote_party.recorded_pcm()) >= wanted,
+        10,
+        "the tone heard back",
+    )
     return call.remote_party.recorded_pcm()[int(SKIPPED_SECONDS * 16000) : wanted]
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-import aiohttp
 import pytest
 
+from custom_components.cloud_sip_ua.cloudsipua.media.clock import ManualClock
 from emulator import Emulator, Faults
+from tests.waiting import wait_until
 
-from .conftest import DOMAIN, ApiCall
-from .helpers import CallbackReceiver, verify_callback
+from .conftest import ApiCall
+from .helpers import CallbackReceiver, advance, verify_callback
 
 
 async def test_retried_on_5xx_until_delivered(
@@ -114,10 +115,11 @@ async def test_faults_only_hit_named_callbacks(
     assert receiver.named("callHungup") == []
 
 
+@pytest.mark.parametrize("emulator_clock", [ManualClock()])
 async def test_api_errors_and_delays(
-    emulator: Emulator, api: ApiCall, http: aiohttp.ClientSession
+    emulator: Emulator, emulator_clock: ManualClock, api: ApiCall
 ) -> None:
-    """Faults: the next API request gets a 5xx, and requests can be slowed into timeouts."""
+    """Faults: the next API request gets a 5xx, and chosen operations are held for a delay."""
     emulator.faults.update({"api_error": 1, "api_error_status": 502})
     assert await api("hangupcalljwt", {"replyId": "x"}) == (
         502,
@@ -126,14 +128,14 @@ async def test_api_errors_and_delays(
     assert (await api("hangupcalljwt", {"replyId": "x"}))[0] == 200
 
     emulator.faults.update({"api_delay": 1.0, "api_operations": ["placeremotecalljwt"]})
-    url = f"{emulator.base_url}/mediaservice/{DOMAIN}/placeremotecalljwt"
-    with pytest.raises(TimeoutError):
-        async with http.post(url, json={}, timeout=aiohttp.ClientTimeout(total=0.2)):
-            pass
-    started = time.monotonic()
-    assert (await api("hangupcalljwt", {"replyId": "x"}))[0] == 200
-    assert time.monotonic() - started < 0.5
-    await asyncio.sleep(0.9)  # let the slowed request finish before the server stops
+    slowed = asyncio.ensure_future(api("placeremotecalljwt", {}))
+    await wait_until(lambda: emulator.api_requests["placeremotecalljwt"] == 1)
+    async with asyncio.timeout(5):  # another operation is answered at once
+        assert (await api("hangupcalljwt", {"replyId": "x"}))[0] == 200
+    await advance(emulator_clock, 0.99)
+    assert emulator_clock.pending == 1  # still held
+    await advance(emulator_clock, 0.01)
+    assert (await slowed)[0] == 400  # then answered (an empty body is refused)
 
 
 def test_fault_settings_are_checked() -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from emulator import cli
 from emulator.config import EmulatorConfig
+from tests.waiting import wait_until
 
 from .helpers import key_pair
 
@@ -132,10 +133,15 @@ async def test_serve_in_process(
     )
     stop = asyncio.Event()
     task = asyncio.create_task(cli.serve(config, stop))
-    async with asyncio.timeout(10):
-        while "API base URL" not in (captured := capsys.readouterr().out):
-            await asyncio.sleep(0.02)
-    assert "Default callback base URL: (none)" in captured
+    printed = ""
+
+    def announced() -> bool:
+        nonlocal printed
+        printed += capsys.readouterr().out
+        return "API base URL" in printed
+
+    await wait_until(announced, 10, "the start-up text")
+    assert "Default callback base URL: (none)" in printed
     stop.set()
     await task
 

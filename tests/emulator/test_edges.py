@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from custom_components.cloud_sip_ua.cloudsipua.media.clock import ManualClock
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 from emulator import Emulator, EmulatorError, cli
 from emulator.audio import PcmLoop, ToneGenerator, read_wav, to_wav
@@ -17,9 +17,10 @@ from emulator.auth import ApiTokenVerifier
 from emulator.keys import ensure_key_pair, public_key_pem
 from emulator.openapi import BodyError, validate_request
 from emulator.signing import CallbackSigner
+from tests.waiting import wait_until
 
 from .conftest import ApiCall, make_config
-from .helpers import CallbackReceiver, Device, key_pair
+from .helpers import CallbackReceiver, Device, advance, key_pair
 
 
 async def test_not_running() -> None:
@@ -62,8 +63,14 @@ async def test_dtmf_needs_a_connected_call_with_telephone_events(
         await emulator.send_dtmf(call.call_id, "")
 
 
+@pytest.mark.parametrize("emulator_clock", [ManualClock()])
 async def test_placed_call_audio_problems_and_late_policy(
-    emulator: Emulator, receiver: CallbackReceiver, api: ApiCall, tmp_path: Path
+    emulator: Emulator,
+    emulator_clock: ManualClock,
+    receiver: CallbackReceiver,
+    api: ApiCall,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """An unreadable placed-call WAV is refused; a call ended during the policy delay stays so."""
     body = {"destinationUri": "sip:a@b", "receiveIp": "127.0.0.1", "receivePort": 4000}
@@ -80,26 +87,32 @@ async def test_placed_call_audio_problems_and_late_policy(
     call = emulator.calls[-1]
     await emulator.wait_for_state(call.call_id, "ringing")
     await emulator.remote_reject(call.call_id)
-    await asyncio.sleep(0.4)
+    await advance(emulator_clock, 0.3)  # the delay ends; the policy finds the call over
     assert call.state == "failed"
+    assert "Emulator task failed" not in caplog.text
+    await receiver.wait_for("callFailed")
     assert [r.name for r in receiver.received] == ["callNotify", "callFailed"]
 
 
 @pytest.mark.parametrize("config_overrides", [{"media_inactivity_timeout": 0.3}])
+@pytest.mark.parametrize("emulator_clock", [ManualClock()])
 async def test_no_media_from_the_device_ends_the_call(
-    emulator: Emulator, receiver: CallbackReceiver, api: ApiCall
+    emulator: Emulator,
+    emulator_clock: ManualClock,
+    receiver: CallbackReceiver,
+    api: ApiCall,
 ) -> None:
-    """When the device sends no RTP after the answer, the remote party hangs up."""
+    """When the device sends no RTP for the timeout after the answer, the remote party hangs up."""
     call = await emulator.ring()
-    await asyncio.sleep(0.4)  # ringing longer than the timeout does not count
+    await advance(emulator_clock, 0.4)  # ringing longer than the timeout does not count
     reply_id = receiver.named("newRemoteCall")[0].body["replyId"]
     body = {"replyId": reply_id, "receiveIp": "127.0.0.1", "receivePort": 9}
     await api("answerremotecalljwt", body)
+    await advance(emulator_clock, 0.29)
+    assert call.state == "connected"
+    await advance(emulator_clock, 0.02)
     await emulator.wait_for_state(call.call_id, "ended", timeout=3)
     assert call.end_reason == "no_media"
-    assert call.answered_at is not None
-    assert call.ended_at is not None
-    assert call.ended_at - call.answered_at >= 0.3
 
 
 async def test_recordings_are_kept_in_the_state_dir(
@@ -112,9 +125,7 @@ async def test_recordings_are_kept_in_the_state_dir(
         call = await emulator.ring()
         await emulator.remote_hangup(call.call_id)
         path = tmp_path / "recordings" / f"{call.call_id}.wav"
-        async with asyncio.timeout(3):
-            while not path.exists():
-                await asyncio.sleep(0.02)
+        await wait_until(path.exists, 3, "the recording")
         assert path.read_bytes().startswith(b"RIFF")
     finally:
         await emulator.stop()
@@ -132,22 +143,23 @@ async def test_failed_background_work_is_logged(
         call = await emulator.ring()
         with caplog.at_level(logging.ERROR, logger="emulator.core"):
             await emulator.remote_hangup(call.call_id)
-            async with asyncio.timeout(3):
-                while "Emulator task failed" not in caplog.text:
-                    await asyncio.sleep(0.02)
+            await wait_until(lambda: "Emulator task failed" in caplog.text, 3)
     finally:
         await emulator.stop()
 
 
 async def test_stop_cancels_pending_callbacks(receiver: CallbackReceiver) -> None:
     """Stopping with a delayed callback pending cancels it cleanly."""
-    emulator = Emulator(make_config(receiver.url))
+    clock = ManualClock()
+    emulator = Emulator(make_config(receiver.url), clock=clock)
     await emulator.start()
     call = await emulator.ring()
     emulator.faults.update({"callback_delay": 10})
     await emulator.remote_hangup(call.call_id)
-    await asyncio.sleep(0.05)
+    # The ring timer is off; the one timer left is callHungup's delay.
+    await wait_until(lambda: clock.pending == 1, what="the callback's delay")
     await emulator.stop()
+    assert clock.pending == 0
     assert receiver.named("callHungup") == []
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import asyncio
 import base64
 from pathlib import Path
 import socket
@@ -23,6 +22,7 @@ from emulator.far_end.errors import (
 )
 from emulator.far_end.sdes import answer, key_and_salt, new_crypto
 from emulator.far_end.telephone_events import DigitDetector, event_packets
+from tests.waiting import wait_until
 
 EMULATOR = Path(__file__).parent.parent.parent / "emulator"
 
@@ -162,9 +162,10 @@ async def test_hostile_packets_are_counted() -> None:
     device.sendto(sender.protect(rtp(4, pt=96)), target)
     device.sendto(b"rtcp", ("127.0.0.1", endpoint.port + 1))
     stats = endpoint.stats
-    async with asyncio.timeout(3):
-        while stats.rtcp_packets_received < 1 or stats.unknown_payload_packets < 1:
-            await asyncio.sleep(0.01)
+    await wait_until(
+        lambda: stats.rtcp_packets_received >= 1 and stats.unknown_payload_packets >= 1,
+        3,
+    )
     assert stats.foreign_packets == 1
     assert stats.srtp_auth_failures == 1
     assert stats.srtp_replays == 1
@@ -185,9 +186,7 @@ async def test_malformed_plain_rtp_is_counted() -> None:
     peer.bind(("127.0.0.1", 0))
     endpoint.connect("127.0.0.1", peer.getsockname()[1])
     peer.sendto(b"\x00\x01", ("127.0.0.1", endpoint.port))
-    async with asyncio.timeout(3):
-        while endpoint.stats.malformed_packets < 1:
-            await asyncio.sleep(0.01)
+    await wait_until(lambda: endpoint.stats.malformed_packets >= 1, 3)
     await endpoint.close()
     peer.close()
 

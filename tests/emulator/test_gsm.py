@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from custom_components.cloud_sip_ua.cloudsipua.media.gsm import FRAME_SIZE
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 from emulator import Emulator
 from tests.audio_check import tone_pcm, tone_report
+from tests.waiting import wait_until
 
 from .conftest import ApiCall
 from .helpers import CallbackReceiver, Device, check_callback, record
@@ -36,17 +35,13 @@ async def test_placed_gsm_call_carries_a_tone_both_ways(
 
     # Speak once the party takes our packets: GSM's long-term predictor keeps a steady tone
     # off for long at a decoder that missed its first frames (withheld or on probation).
-    async with asyncio.timeout(5):
-        while call.remote_party.stats.packets_received < 5:
-            await asyncio.sleep(0.02)
+    await wait_until(lambda: call.remote_party.stats.packets_received >= 5)
     start = len(call.remote_party.recorded_pcm())
     device.enqueue_audio(tone_pcm(500, 3.0), 8000)
 
     # Analyse one second of what the party heard, from 0.6 s after our tone was queued.
     begin, end = start + 9600, start + 25600
-    async with asyncio.timeout(10):
-        while len(call.remote_party.recorded_pcm()) < end:
-            await asyncio.sleep(0.05)
+    await wait_until(lambda: len(call.remote_party.recorded_pcm()) >= end, 10)
     frequency, snr = tone_report(call.remote_party.recorded_pcm()[begin:end])
     print(f"to the party: {frequency:.1f} Hz, SNR {snr:.1f} dB")  # noqa: T201  # the figures the issue asks for
     assert abs(frequency - 500.0) <= 10

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from custom_components.cloud_sip_ua.cloudsipua.media import answer_crypto
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec, CryptoEntry
 from emulator import Emulator
 from tests.audio_check import tone_report
+from tests.waiting import wait_until
 
 from .conftest import DOMAIN, ApiCall
 from .helpers import CallbackReceiver, Device, check_callback, record
@@ -95,13 +95,9 @@ async def test_incoming_call_full_flow(
     assert snr >= 30
 
     await device.send_dtmf("1#")
-    async with asyncio.timeout(3):
-        while call.remote_party.dtmf_received != ["1", "#"]:
-            await asyncio.sleep(0.02)
+    await wait_until(lambda: call.remote_party.dtmf_received == ["1", "#"], 3)
     await emulator.send_dtmf(call.call_id, "5")
-    async with asyncio.timeout(3):
-        while device.dtmf != ["5"]:
-            await asyncio.sleep(0.02)
+    await wait_until(lambda: device.dtmf == ["5"], 3)
 
     # The first replyId cannot answer again, nor hang up an answered call.
     assert (await api("answerremotecalljwt", answer_body(incoming_reply, device)))[

@@ -35,6 +35,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from tests.library.conftest import KeyPair, _pems
 
+from .assist_providers import Doorkeeper, RecordingEars, async_setup_doorstep_pipeline
+
 TENANT = "customer.prod-eu-north-1.iotcomms.io"
 WEBHOOK_ID = "a1" * 32
 
@@ -175,6 +177,14 @@ async def init_integration(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+async def doorstep(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> tuple[RecordingEars, Doorkeeper]:
+    """Return the test STT and agent, in the preferred pipeline of the loaded entry."""
+    return await async_setup_doorstep_pipeline(hass)
 
 
 @pytest.fixture

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cloud_sip_ua.const import DOMAIN
-from homeassistant.core import Event, HomeAssistant
+from emulator import EmulatedCall
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from tests.waiting import wait_until
 
 TENANT = "customer.prod-eu-north-1.iotcomms.io"
 
@@ -22,20 +23,23 @@ def entity_id(hass: HomeAssistant, platform: str, key: str) -> str:
     return found
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait until a condition holds."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.02)
+async def collect_call_audio(
+    entry: MockConfigEntry, seconds: float, *, settle: float = 0.0
+) -> bytes:
+    """Record what Home Assistant hears on the connected call, after `settle` seconds of it.
 
-
-async def collect_call_audio(entry: MockConfigEntry, seconds: float) -> bytes:
-    """Record what Home Assistant hears on the connected call."""
+    Both durations are the call's own 20 ms frames, not wall time, so a slow machine only
+    makes the test slower.
+    """
     subscription = entry.runtime_data.manager.media_of().subscribe(8000)
     frames: list[bytes] = []
+    skip = round(settle / 0.02)
     try:
-        async with asyncio.timeout(seconds + 2):
+        async with asyncio.timeout(settle + seconds + 2):
             async for frame in subscription:
+                if skip:
+                    skip -= 1
+                    continue
                 frames.append(frame)
                 if len(frames) * 0.02 >= seconds:
                     break
@@ -44,10 +48,21 @@ async def collect_call_audio(entry: MockConfigEntry, seconds: float) -> bytes:
     return b"".join(frames)
 
 
+async def wait_heard(call: EmulatedCall, seconds: float, timeout: float = 5.0) -> None:
+    """Wait until the caller has heard `seconds` more of the call (its own recording's time)."""
+    wanted = len(call.remote_party.recorded_pcm()) + round(seconds * 16000)
+    await wait_until(
+        lambda: len(call.remote_party.recorded_pcm()) >= wanted,
+        timeout,
+        f"{seconds} s more audio at the caller",
+    )
+
+
 def event_recorder(hass: HomeAssistant, entity: str) -> list[dict[str, Any]]:
     """Record the event types and attributes an event entity fires."""
     fired: list[dict[str, Any]] = []
 
+    @callback  # run in the loop as the state is written (a plain function would go to a thread)
     def on_change(event: Event[Any]) -> None:
         new = event.data["new_state"]
         if (
@@ -65,8 +80,9 @@ async def wait_connected(entry: MockConfigEntry, emulator: Any, call_id: str) ->
     """Wait until the emulator and Home Assistant both see the call connected."""
     await emulator.wait_for_state(call_id, "connected")
     manager = entry.runtime_data.manager
-    await wait_for(
+    await wait_until(
         lambda: any(c.state == "connected" for c in manager.calls),
+        what="the call connected in Home Assistant",
     )
 
 

@@ -15,6 +15,7 @@ from emulator import Emulator
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from tests.audio_check import tone_report
+from tests.waiting import wait_until
 
 from .helpers import (
     TENANT,
@@ -23,7 +24,6 @@ from .helpers import (
     entity_id,
     event_recorder,
     wait_connected,
-    wait_for,
 )
 
 
@@ -41,7 +41,7 @@ async def test_ring_timeout_rejects(
     activities = event_recorder(hass, entity_id(hass, "event", "call_activity"))
     call = await emulator.ring()
     await emulator.wait_for_state(call.call_id, "ended")
-    await wait_for(lambda: bool(activities))
+    await wait_until(lambda: bool(activities))
     assert activities[-1]["reason"] == "ring_timeout"
     assert hass.states.get(entity_id(hass, "sensor", "call_state")).state == "idle"
 
@@ -57,7 +57,7 @@ async def test_dead_media_ends_the_call(
     await wait_connected(init_integration, emulator, call.call_id)
     await call.remote_party.close()
     await emulator.wait_for_state(call.call_id, "ended", timeout=5)
-    await wait_for(lambda: activities[-1]["event_type"] == "hung_up")
+    await wait_until(lambda: activities[-1]["event_type"] == "hung_up")
     assert activities[-1]["reason"] == "no_media"
 
 
@@ -66,7 +66,7 @@ async def test_call_answered_after_giving_up_is_hung_up(
 ) -> None:
     """Hanging up a placed call that still rings ends it here and, once answered, there."""
     response = await action(hass, "place_call", destination="1000")
-    await wait_for(lambda: any(c.direction == "outgoing" for c in emulator.calls))
+    await wait_until(lambda: any(c.direction == "outgoing" for c in emulator.calls))
     placed = next(c for c in emulator.calls if c.direction == "outgoing")
     await emulator.wait_for_state(placed.call_id, "ringing")
     await action(hass, "hang_up", call_id=response["call_id"])
@@ -133,9 +133,9 @@ async def test_place_call_by_device(
         destination="sip:a@b.example",
         codec="PCMU",
     )
-    await wait_for(lambda: any(c.direction == "outgoing" for c in emulator.calls))
+    await wait_until(lambda: any(c.direction == "outgoing" for c in emulator.calls))
     placed = next(c for c in emulator.calls if c.direction == "outgoing")
     await emulator.wait_for_state(placed.call_id, "ringing")
     assert placed.codec == "PCMU"
     await emulator.remote_reject(placed.call_id, 603, "Decline")
-    await wait_for(lambda: init_integration.runtime_data.manager.calls == [])
+    await wait_until(lambda: init_integration.runtime_data.manager.calls == [])

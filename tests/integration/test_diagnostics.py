@@ -1,24 +1,17 @@
-"""Diagnostics and entity states: snapshots, and no secret anywhere."""
+"""Diagnostics: a snapshot, and no secret anywhere."""
 
 from __future__ import annotations
 
 import json
-from unittest.mock import patch
 
-import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.cloud_sip_ua.diagnostics import (
     async_get_config_entry_diagnostics,
 )
 from emulator import Emulator
-from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 
 from .conftest import WEBHOOK_ID
 from .helpers import action, wait_connected
@@ -60,28 +53,3 @@ async def test_diagnostics_redact_secrets(
         for key in ("call_id", "started_at", "answered_at", "ended_at"):
             recent[key] = "<varies>"
     assert json.loads(_normalise(idle, emulator)) == snapshot
-
-
-@pytest.mark.usefixtures("entity_registry_enabled_by_default")
-@pytest.mark.parametrize(
-    "platform",
-    [
-        Platform.BINARY_SENSOR,
-        Platform.BUTTON,
-        Platform.EVENT,
-        Platform.MEDIA_PLAYER,
-        Platform.SENSOR,
-    ],
-)
-async def test_entity_states(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-    platform: Platform,
-) -> None:
-    """Every entity of each platform, as registered and as its first state."""
-    mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.cloud_sip_ua.PLATFORMS", [platform]):
-        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)

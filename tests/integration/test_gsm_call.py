@@ -9,8 +9,9 @@ from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 from emulator import Emulator
 from homeassistant.core import HomeAssistant
 from tests.audio_check import tone_pcm, tone_report
+from tests.waiting import wait_until
 
-from .helpers import action, collect_call_audio, entity_id, wait_for
+from .helpers import action, collect_call_audio, entity_id
 
 RTP_HEADER = 12
 
@@ -21,12 +22,12 @@ async def test_placed_gsm_call_carries_audio_both_ways(
     """place_call with codec GSM: both ends send 33-byte GSM frames and hear each other's tone."""
     call_state = entity_id(hass, "sensor", "call_state")
     response = await action(hass, "place_call", destination="+46701234567", codec="GSM")
-    await wait_for(lambda: any(c.direction == "outgoing" for c in emulator.calls))
+    await wait_until(lambda: any(c.direction == "outgoing" for c in emulator.calls))
     placed = next(c for c in emulator.calls if c.direction == "outgoing")
     assert placed.codec is Codec.GSM
     await emulator.wait_for_state(placed.call_id, "ringing")
     await emulator.remote_answer(placed.call_id)
-    await wait_for(
+    await wait_until(
         lambda: getattr(hass.states.get(call_state), "state", None) == "connected"
     )
     media = init_integration.runtime_data.manager.media_of(response["call_id"])
@@ -42,11 +43,11 @@ async def test_placed_gsm_call_carries_audio_both_ways(
     assert snr >= 20, snr
 
     party = placed.remote_party
-    await wait_for(lambda: party.stats.packets_received > 5)
+    await wait_until(lambda: party.stats.packets_received > 5)
     start = len(party.recorded_pcm())
     media.enqueue_audio(tone_pcm(500, 3.0), 8000)
     begin, end = start + 9600, start + 25600  # 0.6 s to 1.6 s after the tone was queued
-    await wait_for(lambda: len(party.recorded_pcm()) >= end)
+    await wait_until(lambda: len(party.recorded_pcm()) >= end)
     frequency, snr = tone_report(party.recorded_pcm()[begin:end])
     assert abs(frequency - 500.0) <= 10, frequency
     assert snr >= 20, snr

@@ -25,9 +25,10 @@ from emulator import Emulator
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from tests.waiting import wait_until
 
 from .conftest import WEBHOOK_ID
-from .helpers import action, entity_id, event_recorder, wait_connected, wait_for
+from .helpers import action, entity_id, event_recorder, wait_connected
 
 
 @pytest.fixture
@@ -89,8 +90,8 @@ async def test_forged_site_base_url_never_gets_our_token(
     await leftovers._store.async_save(  # noqa: SLF001 - the stored state is the point
         {"calls": [{"reply_id": "left", "site_base_url": url}]}
     )
+    # Awaited to its answer: a request to the foreign site would have arrived by now.
     await leftovers.async_end_leftovers(init_integration.runtime_data.client)
-    await asyncio.sleep(0.1)
     assert received == []
     assert init_integration.runtime_data.rejections.counts["untrusted_site"] == 3
 
@@ -154,6 +155,8 @@ async def test_callback_body_in_two_writes_is_read_whole(
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(head + first)
         await writer.drain()
+        # Wall time on purpose: the server must read the first part alone before the rest
+        # arrives; on loopback two writes without a pause may arrive as one.
         await asyncio.sleep(0.3)
         writer.write(second)
         await writer.drain()
@@ -206,7 +209,7 @@ async def test_hang_up_is_retried_until_the_cloud_acknowledges_it(
         assert manager.reply_ids_to_keep() != []
         emulator.faults.reset()
         await emulator.wait_for_state(call.call_id, "ended", timeout=5)
-        await wait_for(lambda: manager.reply_ids_to_keep() == [])
+        await wait_until(lambda: manager.reply_ids_to_keep() == [])
 
 
 async def test_hang_up_never_acknowledged_raises_a_repair_issue(
@@ -223,7 +226,7 @@ async def test_hang_up_never_acknowledged_raises_a_repair_issue(
     emulator.faults.update({"api_error": 10, "api_operations": ["hangupcalljwt"]})
     await action(hass, "hang_up")
     issue_id = f"hang_up_failed_{ours.call_id}"
-    await wait_for(
+    await wait_until(
         lambda: ir.async_get(hass).async_get_issue("cloud_sip_ua", issue_id) is not None
     )
     assert len(manager.reply_ids_to_keep()) == 1
@@ -244,17 +247,17 @@ async def test_reply_id_is_on_disk_as_soon_as_the_call_connects(
 
     # Written within half a second (it used to wait a second, then batch).
     call = await emulator.ring()
-    await wait_for(lambda: len(stored()) == 1, timeout=0.5)
+    await wait_until(lambda: len(stored()) == 1, timeout=0.5)
     ringing_reply = stored()[0]["reply_id"]
     await action(hass, "answer")
     await wait_connected(init_integration, emulator, call.call_id)
     # callAnswered's replyId, the one that can hang up the connected call.
-    await wait_for(
+    await wait_until(
         lambda: len(stored()) == 1 and stored()[0]["reply_id"] != ringing_reply,
         timeout=0.5,
     )
     await action(hass, "hang_up")
-    await wait_for(lambda: stored() == [], timeout=0.5)
+    await wait_until(lambda: stored() == [], timeout=0.5)
 
 
 async def test_forged_hang_up_also_ends_the_call_at_the_cloud(
@@ -311,7 +314,9 @@ async def test_orphan_flood_costs_a_bounded_number_of_requests_and_one_log_line(
                 "callAnswered", {"replyId": f"orphan-{index}"}, authorization=None
             )
             assert status == 200
-        await asyncio.sleep(0.2)
+        # The hang-ups run in the background; each ends once the API answered it.
+        manager = init_integration.runtime_data.manager
+        await wait_until(lambda: manager.sizes()["tasks"] == 0, what="the hang-ups")
     hangups = emulator.api_requests["hangupcalljwt"] - before
     assert 1 <= hangups <= 6
     lines = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from emulator import Emulator
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from tests.waiting import wait_until
 
 from .helpers import action, wait_connected
 
@@ -77,10 +77,8 @@ async def test_calls_left_over_from_a_restart_are_hung_up(
     mock_config_entry: MockConfigEntry,
     emulator: Emulator,
     hass_storage: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A call still up at the cloud after a crash is ended when the entry loads again."""
-    monkeypatch.setattr(leftovers, "SAVE_DELAY", 0.1)
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     call = await emulator.ring()
@@ -90,12 +88,11 @@ async def test_calls_left_over_from_a_restart_are_hung_up(
     connected = manager.current_call
     assert connected is not None
     reply_id = connected.reply_id
-    await asyncio.sleep(0.3)  # the store's save delay, shortened below
-    await hass.async_block_till_done()
     key = f"{DOMAIN}.{mock_config_entry.entry_id}.calls"
-    assert hass_storage[key]["data"] == {
-        "calls": [{"reply_id": reply_id, "site_base_url": None}]
-    }
+    saved = {"calls": [{"reply_id": reply_id, "site_base_url": None}]}
+    await wait_until(
+        lambda: hass_storage.get(key, {}).get("data") == saved, what="the save"
+    )
 
     # A crash: Home Assistant forgets the call without hanging up; the store keeps it.
     await connected.media.close()

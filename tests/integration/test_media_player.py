@@ -1,4 +1,4 @@
-"""The call audio player: local media and URLs into the call, stop, browse, and refusals."""
+"""The call audio player: its entity, local media and URLs into the call, stop, browse, refusals."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ from unittest.mock import patch
 
 from aiohttp import web
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.cloud_sip_ua.cloudsipua.policies import SecondCallPolicy
 from emulator import Emulator
@@ -20,12 +24,14 @@ from homeassistant.components.media_player import (
     DOMAIN as MP_DOMAIN,
     SERVICE_PLAY_MEDIA,
 )
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_MEDIA_STOP
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_MEDIA_STOP, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
 from tests.audio_check import tone_pcm, tone_report, wav_bytes
+from tests.waiting import wait_until
 
-from .helpers import action, entity_id, wait_connected, wait_for
+from .helpers import action, entity_id, wait_connected
 
 
 @pytest.fixture
@@ -62,6 +68,19 @@ async def _connected_call(
     return call
 
 
+async def test_all_entities(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Every media player, as registered and as its first state."""
+    mock_config_entry.add_to_hass(hass)
+    with patch("custom_components.cloud_sip_ua.PLATFORMS", [Platform.MEDIA_PLAYER]):
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+
+
 async def test_local_media_into_the_call(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -76,7 +95,7 @@ async def test_local_media_into_the_call(
     before = len(call.remote_party.recorded_pcm())
     await _play(hass, "media-source://media_source/local/tone.wav")
     assert hass.states.get(player).state == "playing"
-    await wait_for(lambda: hass.states.get(player).state == "idle", timeout=5)
+    await wait_until(lambda: hass.states.get(player).state == "idle", timeout=5)
     frequency, snr = tone_report(call.remote_party.recorded_pcm()[before:])
     assert abs(frequency - 600) <= 10
     assert snr >= 20
@@ -129,7 +148,7 @@ async def test_stop_acts_on_the_call_it_played_into(
     await _play(hass, "media-source://media_source/local/long.wav")
     await action(hass, "answer", call_id=by_party["111"].call_id)
     await emulator.wait_for_state(first.call_id, "connected")
-    await wait_for(lambda: manager.current_call is by_party["111"])
+    await wait_until(lambda: manager.current_call is by_party["111"])
     other = manager.media_of(by_party["111"].call_id)
     with (
         patch.object(played_into, "clear_audio", wraps=played_into.clear_audio) as ours,

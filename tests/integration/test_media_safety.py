@@ -23,6 +23,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from tests.audio_check import tone_report
 from tests.media.peers import RawPeer, raw_peer
 from tests.media.test_hostile import ATTACKER_SSRC, attack_packets
+from tests.waiting import wait_until
 
 from .helpers import (
     action,
@@ -30,7 +31,6 @@ from .helpers import (
     entity_id,
     event_recorder,
     wait_connected,
-    wait_for,
 )
 
 HA_PORTS = range(41000, 42000, 2)  # the entry's RTP range (conftest), even ports
@@ -43,19 +43,29 @@ def _answering_port(manager: CallManager) -> int | None:
     return media.local_port if media is not None and media.local_port else None
 
 
-async def _spray(manager: CallManager, attackers: list[RawPeer]) -> None:
-    """Sweep the even ports with in-sequence RTP bursts; once the port is known, aim at it."""
+async def _spray(
+    manager: CallManager, attackers: list[RawPeer], swept: asyncio.Event
+) -> None:
+    """Sweep the even ports with in-sequence RTP bursts; once the port is known, aim at it.
+
+    `swept` is set once every port of the range has had its bursts.
+    """
     streams = [attack_packets() for _ in attackers]
     report = build_rtcp(ATTACKER_SSRC, "attacker")
     sweep = iter(list(HA_PORTS) * 1000)
+    sprayed = 0
     while True:
         port = _answering_port(manager)
         targets = [port] if port is not None else [next(sweep) for _ in range(5)]
+        sprayed += len(targets)
+        if sprayed >= len(HA_PORTS):
+            swept.set()
         for attacker, packets in zip(attackers, streams, strict=True):
             for target in targets:
                 for _ in range(3):
                     attacker.send(next(packets), ("127.0.0.1", target))
                 attacker.send(report, ("127.0.0.1", target + 1))
+        # The attackers' send rate on real sockets (bursts every 4 ms), not a wait for anything.
         await asyncio.sleep(0.004)
 
 
@@ -66,31 +76,38 @@ async def test_call_survives_an_rtp_sprayer(
     activities = event_recorder(hass, entity_id(hass, "event", "call_activity"))
     manager = init_integration.runtime_data.manager
     async with raw_peer("127.0.0.1") as same_ip, raw_peer("127.0.0.2") as other_ip:
-        sprayer = asyncio.create_task(_spray(manager, [same_ip, other_ip]))
+        swept = asyncio.Event()
+        sprayer = asyncio.create_task(_spray(manager, [same_ip, other_ip], swept))
         try:
             call = await emulator.ring(caller="1234567", tone_hz=440.0)
             await hass.async_block_till_done()
-            await asyncio.sleep(0.2)
+            # The attack is in full swing (every port swept once) before the answer.
+            async with asyncio.timeout(5):
+                await swept.wait()
             await action(hass, "answer")
             await wait_connected(init_integration, emulator, call.call_id)
             # The caller's tone reaches Home Assistant, the attackers' 3 kHz noise does not.
-            await asyncio.sleep(0.3)
-            heard = await collect_call_audio(init_integration, 1.0)
+            heard = await collect_call_audio(init_integration, 1.0, settle=0.3)
             frequency, snr = tone_report(heard)
             assert abs(frequency - 440.0) <= 10, frequency
             assert snr >= 25, snr
             # Home Assistant's audio reaches the caller.
-            await wait_for(lambda: call.remote_party.stats.packets_received > 50)
+            await wait_until(lambda: call.remote_party.stats.packets_received > 50)
             # The caller's own DTMF still comes through.
             await emulator.send_dtmf(call.call_id, "5")
-            await wait_for(lambda: any(a.get("digit") == "5" for a in activities))
+            await wait_until(lambda: any(a.get("digit") == "5" for a in activities))
             media = manager.media_of()
             stats = media.stats
+            # Home Assistant goes on talking to the caller (and would to an attacker it
+            # had latched on to) for a few frames of the call's own time.
+            sent = call.remote_party.stats.packets_received
+            await wait_until(
+                lambda: call.remote_party.stats.packets_received >= sent + 5
+            )
         finally:
             sprayer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sprayer
-        await asyncio.sleep(0.1)
     assert same_ip.received == []
     assert other_ip.received == []
     dtmf = [a for a in activities if a.get("event_type") == "dtmf"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 import os
 from pathlib import Path
@@ -39,8 +38,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 from tests.audio_check import tone_pcm, tone_report
+from tests.waiting import wait_until
 
-from .helpers import action, wait_connected, wait_for
+from .helpers import action, collect_call_audio, wait_connected
 
 
 @pytest.fixture(autouse=True)
@@ -123,10 +123,10 @@ async def test_record_every_call_option(
     await action(hass, "answer")
     await wait_connected(mock_config_entry, emulator, call.call_id)
     call_id = mock_config_entry.runtime_data.manager.current_call.call_id
-    await wait_for(lambda: recorder.is_recording(call_id))
-    await asyncio.sleep(1.2)
+    await wait_until(lambda: recorder.is_recording(call_id))
+    await collect_call_audio(mock_config_entry, 1.2)  # 1.2 s of the call go by
     await emulator.remote_hangup(call.call_id)
-    await wait_for(lambda: not recorder.is_recording(call_id))
+    await wait_until(lambda: not recorder.is_recording(call_id))
     await hass.async_block_till_done()
     files = list((media_dir / "cloud_sip_ua").iterdir())
     assert len(files) == 1
@@ -289,10 +289,11 @@ async def test_record_all_with_a_broken_folder_then_unload(
     call = await emulator.ring(tone_hz=440.0)
     await action(hass, "answer")
     await wait_connected(mock_config_entry, emulator, call.call_id)
-    await wait_for(lambda: "Cannot record call" in caplog.text)
+    await wait_until(lambda: "Cannot record call" in caplog.text)
     (media_dir / "cloud_sip_ua").unlink()
     started = await action(hass, "start_recording")
-    await asyncio.sleep(0.5)
+    # Half a second of the call goes into the recording.
+    await collect_call_audio(mock_config_entry, 0.5)
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     left, _right, _rate = read_stereo(Path(started["file"]))
     assert left.size > 0
@@ -308,4 +309,4 @@ async def test_retention_runs_periodically(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=7))
     await hass.async_block_till_done()
     # The deletion runs in the executor: give a loaded machine a moment.
-    await wait_for(lambda: not old.exists())
+    await wait_until(lambda: not old.exists())

@@ -52,10 +52,11 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.network import NoURLAvailableError
 from tests.audio_check import tone_pcm, tone_report, wav_bytes
 from tests.library.conftest import KeyPair
+from tests.waiting import wait_until
 
 from .assist_providers import async_setup_doorstep_pipeline
 from .conftest import TENANT, entry_data
-from .helpers import action, wait_for
+from .helpers import action
 from .satellite import AnnounceOnlySatellite, ScriptedSatellite, async_setup_satellites
 from .tts_provider import TTS_ENTITY_ID, TTS_TONE_HZ
 
@@ -145,7 +146,7 @@ async def door_of(entry: MockConfigEntry) -> SatelliteDoor:
     """Wait for the satellite flow of the current call and return it."""
     intercom = intercom_of(entry)
     manager = entry.runtime_data.manager
-    await wait_for(
+    await wait_until(
         lambda: (
             manager.current_call is not None
             and intercom.door_of(manager.current_call.call_id) is not None
@@ -171,7 +172,7 @@ async def test_ring_answer_relay_open_and_hang_up(
     door = await door_of(init_integration)
 
     await emulator.wait_for_state(call.call_id, "ended", timeout=30)
-    await wait_for(lambda: not intercom_of(init_integration).door_calls)
+    await wait_until(lambda: not intercom_of(init_integration).door_calls)
 
     # The ring: a chime, then the question in the satellite's voice.
     ring = sat.played[0]
@@ -222,7 +223,7 @@ async def test_reject(
     sat.replies.append("reject")
     call = await emulator.ring(wav=caller_voice())
     await emulator.wait_for_state(call.call_id, "ended", timeout=10)
-    await wait_for(lambda: not intercom_of(init_integration).door_calls)
+    await wait_until(lambda: not intercom_of(init_integration).door_calls)
     assert [p.kind for p in sat.played] == ["question"]
     assert call.remote_party.recorded_pcm() == b""
 
@@ -239,7 +240,7 @@ async def test_action_on_two_satellites(
     a.hold.clear()  # a never answers
     b.replies.extend(["answer", "hang up"])
     call = await emulator.ring(wav=caller_voice())
-    await wait_for(
+    await wait_until(
         lambda: init_integration.runtime_data.manager.current_call is not None
     )
     assert not intercom_of(init_integration).door_calls  # no satellites in the options
@@ -253,7 +254,7 @@ async def test_action_on_two_satellites(
     ha_call_id = init_integration.runtime_data.manager.current_call.call_id
     assert response == {"call_id": ha_call_id}
     await emulator.wait_for_state(call.call_id, "ended", timeout=30)
-    await wait_for(lambda: not intercom_of(init_integration).door_calls)
+    await wait_until(lambda: not intercom_of(init_integration).door_calls)
     assert [p.kind for p in a.played] == ["question"]
     assert [p.kind for p in b.played] == ["question", "question"]
     assert a.state == "idle"
@@ -278,7 +279,7 @@ async def test_open_the_door_on_ring_without_a_code_then_silence(
     ):
         call = await emulator.ring(wav=wav_bytes(bytes(1600), 8000))
         await emulator.wait_for_state(call.call_id, "ended", timeout=20)
-    await wait_for(lambda: not intercom_of(init_integration).door_calls)
+    await wait_until(lambda: not intercom_of(init_integration).door_calls)
     assert "No door code set" in caplog.text
     assert call.remote_party.dtmf_received == []
     # The ring question, then the chime as the "question" of each silent round.
@@ -298,8 +299,8 @@ async def test_nobody_answers_the_ring(
     sat, _other = satellites
     sat.replies.append(reply)
     await emulator.ring(wav=caller_voice())
-    await wait_for(lambda: bool(sat.played))
-    await wait_for(lambda: not intercom_of(init_integration).door_calls)
+    await wait_until(lambda: bool(sat.played))
+    await wait_until(lambda: not intercom_of(init_integration).door_calls)
     call = init_integration.runtime_data.manager.current_call
     assert call is not None
     assert call.state == "ringing"
@@ -378,7 +379,7 @@ async def test_action_errors_and_connected_call(
     await async_setup_satellites(hass, AnnounceOnlySatellite("c"))
     sat.replies.append("maybe")
     call = await emulator.ring(wav=caller_voice())
-    await wait_for(lambda: bool(sat.played))
+    await wait_until(lambda: bool(sat.played))
     other.replies.extend(["hang up"])
     with pytest.raises(ServiceValidationError) as err:
         await intercom(["assist_satellite.test_satellite_c", "media_player.x"])
@@ -393,7 +394,7 @@ async def test_action_errors_and_connected_call(
 
     await action(hass, "answer")
     await emulator.wait_for_state(call.call_id, "connected")
-    await wait_for(
+    await wait_until(
         lambda: init_integration.runtime_data.manager.current_call.state == "connected"
     )
     await intercom([SAT_B])
@@ -410,7 +411,7 @@ async def test_ring_with_a_missing_satellite(
 ) -> None:
     """The options name a satellite that does not exist: logged, the call rings on."""
     await emulator.ring(wav=caller_voice())
-    await wait_for(lambda: "Satellites cannot take call" in caplog.text)
+    await wait_until(lambda: "Satellites cannot take call" in caplog.text)
     assert not intercom_of(init_integration).door_calls
 
 
@@ -487,8 +488,8 @@ async def test_answer_dtmf_and_hang_up_fail(
     sat.replies.append("answer")
     with patch.object(manager, "answer", side_effect=CallError("not_ringing", "no")):
         await emulator.ring(wav=caller_voice())
-        await wait_for(lambda: "Could not answer call" in caplog.text)
-    await wait_for(lambda: not intercom_of(init_integration).door_calls)
+        await wait_until(lambda: "Could not answer call" in caplog.text)
+    await wait_until(lambda: not intercom_of(init_integration).door_calls)
     sat.replies.extend(["open the door", "hang up"])
     with (
         patch.object(manager, "send_dtmf", side_effect=CallError("not_connected", "")),
@@ -500,7 +501,7 @@ async def test_answer_dtmf_and_hang_up_fail(
             {ATTR_ENTITY_ID: SAT_A},
             blocking=True,
         )
-        await wait_for(lambda: not intercom_of(init_integration).door_calls, 20)
+        await wait_until(lambda: not intercom_of(init_integration).door_calls, 20)
     assert "Could not open the door" in caplog.text
 
 

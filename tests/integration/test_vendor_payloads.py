@@ -6,7 +6,6 @@ only the replyId and the media address of the emulated call put in (emulator/ven
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import Any
 
@@ -20,6 +19,7 @@ from emulator import CallbackRecord, Emulator
 from emulator.vendor_samples import sample
 from homeassistant.core import HomeAssistant
 from tests.audio_check import tone_report
+from tests.waiting import wait_until
 
 from .helpers import (
     action,
@@ -27,7 +27,6 @@ from .helpers import (
     entity_id,
     event_recorder,
     wait_connected,
-    wait_for,
 )
 
 
@@ -78,8 +77,8 @@ async def test_incoming_call_with_the_samples_connects_and_is_not_killed(
     assert ours.codec is Codec.GSM
     assert ours.receive_codec is Codec.PCMA
     # Nothing was hung up: the emulator's call is up, and audio flows both ways.
-    await asyncio.sleep(0.3)
-    frequency, snr = tone_report(await collect_call_audio(init_integration, 1.0))
+    heard = await collect_call_audio(init_integration, 1.0, settle=0.3)
+    frequency, snr = tone_report(heard)
     assert abs(frequency - 440.0) <= 10, frequency
     assert snr >= 30, snr
     before = len(call.remote_party.recorded_pcm())
@@ -91,7 +90,7 @@ async def test_incoming_call_with_the_samples_connects_and_is_not_killed(
     assert emulator.get_call(call.call_id).state == "connected"
 
     await emulator.remote_hangup(call.call_id)
-    await wait_for(lambda: manager.calls == [])
+    await wait_until(lambda: manager.calls == [])
     assert activities[-1]["event_type"] == "hung_up"
     assert activities[-1]["reason"] == "remote_hangup"
 
@@ -108,7 +107,7 @@ async def test_a_reused_sip_call_id_rings_as_a_new_call(
     await wait_connected(init_integration, emulator, first.call_id)
     await action(hass, "hang_up")
     await emulator.wait_for_state(first.call_id, "ended")
-    await wait_for(lambda: manager.calls == [])
+    await wait_until(lambda: manager.calls == [])
 
     second = await emulator.ring()
     await hass.async_block_till_done()
@@ -138,11 +137,11 @@ async def test_placed_call_answered_with_gsm_and_an_empty_reference(
     call_state = entity_id(hass, "sensor", "call_state")
     emulator.placed_call_policy = "manual"
     response = await action(hass, "place_call", destination="sip:door@example.com")
-    await wait_for(lambda: any(c.direction == "outgoing" for c in emulator.calls))
+    await wait_until(lambda: any(c.direction == "outgoing" for c in emulator.calls))
     placed = next(c for c in emulator.calls if c.direction == "outgoing")
-    await wait_for(lambda: hass.states.get(call_state).state == "remote_ringing")
+    await wait_until(lambda: hass.states.get(call_state).state == "remote_ringing")
     await emulator.remote_answer(placed.call_id)
-    await wait_for(lambda: hass.states.get(call_state).state == "connected")
+    await wait_until(lambda: hass.states.get(call_state).state == "connected")
     ours = manager.get_call(response["call_id"])
     assert ours.codec is Codec.GSM
     records = _records(emulator, placed.call_id)
@@ -163,7 +162,7 @@ async def test_placed_call_failed_with_the_sample_ends_at_once(
     emulator.placed_call_policy = "reject"
     emulator.placed_call_delay = 0.05
     await action(hass, "place_call", destination="sip:busy@example.com")
-    await wait_for(lambda: manager.calls == [], timeout=3)
+    await wait_until(lambda: manager.calls == [], timeout=3)
     failed = [a for a in activities if a["event_type"] == "failed"]
     assert failed
     assert failed[-1]["sip_status"] == 403
@@ -191,11 +190,11 @@ async def test_callanswered_that_cannot_be_applied_ends_the_call_cleanly(
         raise RuntimeError("codec switch failed")
 
     monkeypatch.setattr(ours.media, "set_codec", broken)
-    await wait_for(lambda: any(c.direction == "outgoing" for c in emulator.calls))
+    await wait_until(lambda: any(c.direction == "outgoing" for c in emulator.calls))
     placed = next(c for c in emulator.calls if c.direction == "outgoing")
     await emulator.wait_for_state(placed.call_id, "ringing")
     await emulator.remote_answer(placed.call_id)
-    await wait_for(lambda: manager.calls == [])
+    await wait_until(lambda: manager.calls == [])
     await emulator.wait_for_state(placed.call_id, "ended")
     answered = next(
         r for r in _records(emulator, placed.call_id) if r.name == "callAnswered"
@@ -215,12 +214,12 @@ async def test_placed_calls_offer_no_srtp_the_samples_cannot_confirm(
     manager = init_integration.runtime_data.manager
     emulator.placed_call_policy = "manual"
     response = await action(hass, "place_call", destination="sip:door@example.com")
-    await wait_for(lambda: any(c.direction == "outgoing" for c in emulator.calls))
+    await wait_until(lambda: any(c.direction == "outgoing" for c in emulator.calls))
     placed = next(c for c in emulator.calls if c.direction == "outgoing")
     await emulator.wait_for_state(placed.call_id, "ringing")
     assert placed.offered_crypto == []
     await emulator.remote_reject(placed.call_id, 486, "Busy Here")
-    await wait_for(lambda: manager.calls == [])
+    await wait_until(lambda: manager.calls == [])
 
     hass.config_entries.async_update_entry(
         init_integration,
@@ -231,7 +230,7 @@ async def test_placed_calls_offer_no_srtp_the_samples_cannot_confirm(
     activities = event_recorder(hass, entity_id(hass, "event", "call_activity"))
     response = await action(hass, "place_call", destination="sip:door@example.com")
     ours = manager.get_call(response["call_id"])
-    await wait_for(
+    await wait_until(
         lambda: any(
             c.direction == "outgoing" and c.state == "ringing" for c in emulator.calls
         )
@@ -241,7 +240,7 @@ async def test_placed_calls_offer_no_srtp_the_samples_cannot_confirm(
     )
     assert placed.offered_crypto
     await emulator.remote_answer(placed.call_id)
-    await wait_for(lambda: manager.calls == [])
+    await wait_until(lambda: manager.calls == [])
     assert ours.end_reason is EndReason.SRTP_NOT_CONFIRMED
     assert activities[-1]["event_type"] == "failed"
     await emulator.wait_for_state(placed.call_id, "ended")

@@ -112,7 +112,7 @@ def measure_delays(
     """Match tone onsets the page captured (while talking) with their arrival in the recording.
 
     `mic_log` rows are [wall-clock ms of the frame's first sample, talking, samples]; `arrivals`
-    are (wall-clock seconds, recording length in bytes) polled while the recording grew.
+    are (wall-clock seconds, recording length in bytes) noted as the recording grew.
     """
     page_times: list[float] = []
     page_samples: list[np.ndarray] = []

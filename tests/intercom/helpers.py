@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -11,13 +9,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.cloud_sip_ua.const import DOMAIN
 from emulator import EmulatedCall, Emulator
 from homeassistant.core import HomeAssistant
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait until a condition holds."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
+from tests.waiting import wait_until
 
 
 async def connected_call(
@@ -31,7 +23,7 @@ async def connected_call(
     await hass.services.async_call(DOMAIN, "answer", {}, blocking=True)
     await emulator.wait_for_state(call.call_id, "connected")
     manager = entry.runtime_data.manager
-    await wait_for(
+    await wait_until(
         lambda: (
             manager.current_call is not None
             and manager.current_call.state == "connected"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 import json
 import logging
@@ -16,13 +15,14 @@ from playwright.async_api import BrowserContext, Page, async_playwright
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from emulator import EmulatedCall, Emulator
+from emulator import Emulator
+from emulator.remote_party import RemoteParty
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from tests.audio_check import tone_report
+from tests.waiting import wait_until
 
 from .harness import MIC_TONE_HZ, measure_delays, microphone_wav, page_server
-from .helpers import wait_for
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -169,26 +169,30 @@ async def wait_for_card_state(page: Page, state: str) -> None:
 
 async def wait_for_played_tone(page: Page, frequency: float) -> dict[str, float]:
     """Wait until the page plays the tone (read back through its AnalyserNode)."""
-    peak: dict[str, float] | None = None
-    async with asyncio.timeout(5):
-        while True:
-            peak = await page.evaluate("window.playedPeak()")
-            if peak and abs(peak["hz"] - frequency) <= 15 and peak["db"] > -50:
-                return peak
-            await asyncio.sleep(0.1)
+    found = await page.wait_for_function(
+        """f => {
+            const p = window.playedPeak();
+            return p && Math.abs(p.hz - f) <= 15 && p.db > -50 ? p : null;
+        }""",
+        arg=frequency,
+        polling=100,
+        timeout=5000,
+    )
+    peak: dict[str, float] = await found.json_value()
+    return peak
 
 
-async def record_arrivals(
-    call: EmulatedCall, arrivals: list[tuple[float, int]]
-) -> None:
-    """Note when the emulator's recording grows: the time each frame was heard."""
-    last = -1
-    while True:
-        length = len(call.remote_party.recorded_pcm())
-        if length != last:
-            arrivals.append((time.time(), length))
-            last = length
-        await asyncio.sleep(0.002)
+def note_arrivals(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, int]]:
+    """Note when each frame reaches a remote party's recording: (wall time, its new length)."""
+    arrivals: list[tuple[float, int]] = []
+    record = RemoteParty._record  # noqa: SLF001  # the recording's own hook, timed
+
+    def timed(party: RemoteParty, pcm: bytes) -> None:
+        record(party, pcm)
+        arrivals.append((time.time(), len(party._recording)))  # noqa: SLF001
+
+    monkeypatch.setattr(RemoteParty, "_record", timed)
+    return arrivals
 
 
 async def test_card_end_to_end(
@@ -199,8 +203,10 @@ async def test_card_end_to_end(
     hass_access_token: str,
     browser: BrowserContext,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Ring, answer by click, hear the caller, talk with the microphone, DTMF, hang up."""
+    arrivals = note_arrivals(monkeypatch)
     setup = page_setup(hass, init_integration, ha_base_url, hass_access_token)
     async with page_server(ha_base_url, setup) as url:
         page = await open_card(browser, url)
@@ -228,19 +234,18 @@ async def test_card_end_to_end(
         _LOGGER.info("Played in the page: %s", peak)
 
         # Talk: the fake microphone's bursts reach the caller; time their onsets on both ends.
-        arrivals: list[tuple[float, int]] = []
-        poller = asyncio.create_task(record_arrivals(call, arrivals))
-        try:
-            before = len(call.remote_party.recorded_pcm())
-            await page.evaluate("window.micLog.length = 0")
-            await page.locator("cloud-sip-ua-card button[data-action=talk]").click()
-            await page.wait_for_function(
-                "document.querySelector('cloud-sip-ua-card').audio.talking === true",
-                timeout=5000,
-            )
-            await asyncio.sleep(2.5)
-        finally:
-            poller.cancel()
+        before = len(call.remote_party.recorded_pcm())
+        await page.evaluate("window.micLog.length = 0")
+        await page.locator("cloud-sip-ua-card button[data-action=talk]").click()
+        await page.wait_for_function(
+            "document.querySelector('cloud-sip-ua-card').audio.talking === true",
+            timeout=5000,
+        )
+        await wait_until(  # 2.5 s of the call at the caller: several bursts
+            lambda: len(call.remote_party.recorded_pcm()) >= before + 2.5 * 16000,
+            10,
+            "2.5 s of talk at the caller",
+        )
         await page.locator("cloud-sip-ua-card button[data-action=talk]").click()
         mic_log = await page.evaluate(
             "window.micLog.map(([t, talking, f]) => [t, talking, Array.from(f)])"
@@ -283,9 +288,9 @@ async def test_card_end_to_end(
 
         # DTMF: a keypad button, then the door button.
         await page.locator("cloud-sip-ua-card button[data-digit='5']").click()
-        await wait_for(lambda: call.remote_party.dtmf_received == ["5"])
+        await wait_until(lambda: call.remote_party.dtmf_received == ["5"])
         await page.locator("cloud-sip-ua-card button[data-action=door]").click()
-        await wait_for(lambda: call.remote_party.dtmf_received == ["5", "#", "9"])
+        await wait_until(lambda: call.remote_party.dtmf_received == ["5", "#", "9"])
         await screenshot(page, tmp_path, "connected")
 
         # Where the microphone cannot work, the card says so and listening still works.

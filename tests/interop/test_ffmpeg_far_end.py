@@ -26,7 +26,8 @@ from custom_components.cloud_sip_ua.const import CONF_SRTP_PLACED_CALLS
 from emulator import Emulator, payloads
 from homeassistant.core import HomeAssistant
 from tests.audio_check import tone_pcm, tone_report
-from tests.integration.helpers import action, collect_call_audio, wait_for
+from tests.integration.helpers import action, collect_call_audio
+from tests.waiting import wait_until
 
 FAR_END_HZ = 700.0
 HOME_HZ = 1000.0
@@ -177,12 +178,11 @@ async def _talk_both_ways(
     sender = await _ffmpeg_sender(relay.inbound_port, 5.0, far_end_key)
     try:
         # Home Assistant speaks only once the far end's packets proved it (latching).
-        await wait_for(lambda: call.media.latched_address is not None, timeout=5)
+        await wait_until(lambda: call.media.latched_address is not None, timeout=5)
         playing = asyncio.create_task(
             manager.media_of().play_audio(tone_pcm(HOME_HZ, 4.0), 8000)
         )
-        await asyncio.sleep(0.5)
-        heard = await collect_call_audio(entry, 1.5)
+        heard = await collect_call_audio(entry, 1.5, settle=0.5)
         async with asyncio.timeout(15):
             assert await receiver.wait() == 0
         playing.cancel()
@@ -269,12 +269,12 @@ async def test_placed_call_with_ffmpeg_at_the_far_end(
         assert await hass.config_entries.async_reload(init_integration.entry_id)
     _advertise(monkeypatch, "call_answered", relay)
     await action(hass, "place_call", destination="sip:alarm@example.com", codec="PCMA")
-    await wait_for(lambda: any(c.direction == "outgoing" for c in emulator.calls))
+    await wait_until(lambda: any(c.direction == "outgoing" for c in emulator.calls))
     placed = next(c for c in emulator.calls if c.direction == "outgoing")
     await emulator.wait_for_state(placed.call_id, "ringing")
     await emulator.remote_answer(placed.call_id)
     manager = init_integration.runtime_data.manager
-    await wait_for(lambda: any(c.state == "connected" for c in manager.calls))
+    await wait_until(lambda: any(c.state == "connected" for c in manager.calls))
     await placed.remote_party.close()
     ours = manager.current_call
     assert ours is not None
