@@ -1,7 +1,9 @@
 """Benchmark of the RTP media stack: per-packet cost, concurrent sessions, resampler quality.
 
 Run: .venv/bin/python benchmarks/media_bench.py [--quick]
-Every figure is measured side by side with its baseline in this same process.
+Every figure is measured side by side with its baseline in this same process. The baseline
+of the concurrent sessions is bare asyncio: per session a UDP socket that counts what arrives
+and sends a fixed 172-byte datagram every 20 ms, at the same phases as the media sessions.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import fractions
 from functools import partial
 import gc
+import math
 import os
 from pathlib import Path
 import sys
@@ -265,7 +268,12 @@ async def send_path() -> dict[str, float]:
 
 
 class _BarePeer(asyncio.DatagramProtocol):
-    """The floor of a session: a socket that sends 172 bytes on its own 20 ms timer and counts."""
+    """The floor of a session: a socket that sends 172 bytes every 20 ms and counts what arrives.
+
+    Per packet it does only what any endpoint must: asyncio hands it a datagram
+    (`datagram_received` counts it), and a timer makes it send a fixed 172-byte datagram
+    (`transport.sendto`) to its pair every 20 ms. No parsing, no checks, no audio.
+    """
 
     def __init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
@@ -273,6 +281,7 @@ class _BarePeer(asyncio.DatagramProtocol):
         self.sent = 0
         self.received = 0
         self._handle: asyncio.TimerHandle | None = None
+        self._ticker: Any = None
         self._next = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -282,20 +291,35 @@ class _BarePeer(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.received += 1
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._next = loop.time() + 0.02
-        self._handle = loop.call_at(self._next, self._tick, loop)
+    def start(self, loop: asyncio.AbstractEventLoop, due: float) -> None:
+        """Send at `due` and every 20 ms after it, on a timer of its own (plain asyncio)."""
+        self._next = due
+        self._handle = loop.call_at(due, self._tick, loop)
 
-    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+    def start_on(self, clock: Any, due: float) -> None:
+        """Send at `due` and every 20 ms after it, ticked by a shared MediaClock."""
+        self._next = due
+        self._ticker = clock.add(self._clock_tick, due)
+
+    def _send(self) -> None:
         assert self.transport is not None and self.target is not None
         self.transport.sendto(_BARE_PACKET, self.target)
         self.sent += 1
         self._next += 0.02
+
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._send()
         self._handle = loop.call_at(self._next, self._tick, loop)
+
+    def _clock_tick(self, _now: float) -> float:
+        self._send()
+        return self._next
 
     def close(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
+        if self._ticker is not None:
+            self._ticker.cancel()
         if self.transport is not None:
             self.transport.close()
 
@@ -384,8 +408,14 @@ async def _measure(
     )
 
 
-async def _run_bare(count: int, seconds: float) -> Run:
-    """Run `count` bare asyncio sessions in pairs: the floor a media session is compared with."""
+async def _run_bare(count: int, seconds: float, phases: list[float], timer: str) -> Run:
+    """Run `count` bare asyncio sessions in pairs: the floor a media session is compared with.
+
+    Session i sends at the same phase of the 20 ms frame (and so on the same 1 ms grid step)
+    as media session i did, so both sets wake the loop equally often and batch equally; the
+    bare sessions' timers are their own (`timer` "own", plain asyncio) or one MediaClock
+    ("clock").
+    """
     loop = asyncio.get_running_loop()
     peers: list[_BarePeer] = []
     for _ in range(count // 2):
@@ -395,15 +425,24 @@ async def _run_bare(count: int, seconds: float) -> Run:
         a.target = b.transport.get_extra_info("sockname")[:2]
         b.target = a.transport.get_extra_info("sockname")[:2]
         peers += [a, b]
-    for peer in peers:
-        peer.start(loop)
+    clock = MediaClock(loop) if timer == "clock" and MediaClock is not None else None
+    start = loop.time() + 0.02
+    for peer, phase in zip(peers, phases, strict=True):
+        # The same phase, in the future.
+        due = phase + math.ceil((start - phase) / 0.02) * 0.02
+        if clock is None:
+            peer.start(loop, due)
+        else:
+            peer.start_on(clock, due)
 
     def totals() -> tuple[int, int, int]:
         sent = sum(peer.sent for peer in peers)
         received = sum(peer.received for peer in peers)
         return sent, received, max(sent - received, 0)
 
-    run = await _measure(count, seconds, totals, lambda: 0)
+    run = await _measure(
+        count, seconds, totals, (lambda: clock.wakeups) if clock else lambda: 0
+    )
     for peer in peers:
         peer.close()
     await asyncio.sleep(0.05)
@@ -419,10 +458,20 @@ async def open_bare(loop: asyncio.AbstractEventLoop) -> _BarePeer:
 
 
 RESOLUTION: list[float | None] = [None]  # the shared clock's grid (--resolution)
+# The bare floor's timers (--bare-timers).
+_BARE_TIMERS = {
+    "own": "one loop.call_at per session, as plain asyncio",
+    "clock": "one shared MediaClock, as the media sessions",
+}
 
 
-async def _run_sessions(count: int, seconds: float, clock: str) -> Run:
-    """Run `count` media sessions in pairs (`clock`: "shared" timer or one "own" per session)."""
+async def _run_sessions(
+    count: int, seconds: float, clock: str
+) -> tuple[Run, list[float]]:
+    """Run `count` media sessions in pairs (`clock`: "shared" timer or one "own" per session).
+
+    Return the figures and each session's next send time (its phase, for the bare run).
+    """
     loop = asyncio.get_running_loop()
     sessions = []
     clocks: list[Any] = []
@@ -481,9 +530,10 @@ async def _run_sessions(count: int, seconds: float, clock: str) -> Run:
         return sum(each.wakeups for each in clocks)
 
     run = await _measure(count, seconds, totals, wakeups)
+    phases = [session._sender._next_tick for session in sessions]  # noqa: SLF001
     for session in sessions:
         await session.close()
-    return run
+    return run, phases
 
 
 def held(loss: float, rate: float) -> bool:
@@ -492,30 +542,33 @@ def held(loss: float, rate: float) -> bool:
 
 
 async def concurrency(
-    counts: tuple[int, ...], seconds: float, clock: str
+    counts: tuple[int, ...], seconds: float, clock: str, bare_timer: str
 ) -> list[tuple[Run, Run]]:
-    """Run each count as bare asyncio sessions and as media sessions; stop when one fails."""
+    """Run each count as media sessions and as bare asyncio sessions; stop when one fails."""
     rows = []
     for count in counts:
-        bare = await _run_bare(count, seconds)
-        media = await _run_sessions(count, seconds, clock)
+        media, phases = await _run_sessions(count, seconds, clock)
+        bare = await _run_bare(count, seconds, phases, bare_timer)
         rows.append((bare, media))
         if not held(media.loss, media.rate) or media.cpu > 95:
             break
     return rows
 
 
-def print_concurrency(counts: tuple[int, ...], seconds: float, clock: str) -> None:
+def print_concurrency(
+    counts: tuple[int, ...], seconds: float, clock: str, bare_timer: str
+) -> None:
     """Print the concurrent-sessions table."""
     print(
         "\nConcurrent sessions over loopback (pairs, each session 50 pps out and 50 pps in),"
-        f" media clock: {clock}; load average {os.getloadavg()[0]:.2f}"
+        f" media clock: {clock}, bare timers: {bare_timer};"
+        f" load average {os.getloadavg()[0]:.2f}"
     )
     print(
         f"  {'sessions':>8} {'kind':>6} {'loss %':>7} {'CPU %':>6} {'CPU/s %':>8}"
         f" {'x bare':>7} {'pps/s':>6} {'lag p99':>8} {'lag max':>8} {'wake/s':>7}  verdict"
     )
-    rows = asyncio.run(concurrency(counts, seconds, clock))
+    rows = asyncio.run(concurrency(counts, seconds, clock, bare_timer))
     for bare, media in rows:
         for kind, run in (("bare", bare), ("media", media)):
             ratio = run.cpu_per_session / max(bare.cpu_per_session, 1e-9)
@@ -532,7 +585,10 @@ def print_concurrency(counts: tuple[int, ...], seconds: float, clock: str) -> No
     print(
         "  (CPU/s: % of one core per session; x bare: that over the bare asyncio floor at the"
         " same count; lag: lateness of a 20 ms probe timer in ms; verdict: held, CPU limit"
-        " (CPU >= 90 %), stall (pace lost, lag > 100 ms, CPU to spare) or loss)"
+        " (CPU >= 90 %), stall (pace lost, lag > 100 ms, CPU to spare) or loss)\n"
+        "  (bare: per session one asyncio UDP socket whose datagram_received counts, and a"
+        " timer that sends a fixed 172-byte datagram to its pair every 20 ms, at the phase"
+        f" the media session of the same index had; its timers: {_BARE_TIMERS[bare_timer]})"
     )
 
 
@@ -651,6 +707,13 @@ def main() -> None:
         help="grid of the shared clock in seconds (with --clock shared)",
     )
     parser.add_argument(
+        "--bare-timers",
+        choices=tuple(_BARE_TIMERS),
+        default="own",
+        help="timers of the bare floor: one loop.call_at per session (own, plain asyncio) or"
+        " one shared MediaClock (clock, isolating the per-packet work)",
+    )
+    parser.add_argument(
         "--only-concurrency",
         action="store_true",
         help="run only the concurrent-sessions section",
@@ -666,7 +729,7 @@ def main() -> None:
     )
     seconds = 3.0 if args.quick else 5.0
     if args.only_concurrency:
-        print_concurrency(counts, seconds, args.clock)
+        print_concurrency(counts, seconds, args.clock, args.bare_timers)
         return
 
     print("Receive path, microseconds per packet (PCMA 20 ms, 172 bytes)")
@@ -676,7 +739,7 @@ def main() -> None:
     for label, value in asyncio.run(send_path()).items():
         print(f"  {label:<62} {value:8.2f}")
 
-    print_concurrency(counts, seconds, args.clock)
+    print_concurrency(counts, seconds, args.clock, args.bare_timers)
 
     print(
         "\nResampler vs audioop.ratecv (SNR of a 1 kHz tone; rejection of an alias/image tone)"

@@ -292,6 +292,25 @@ def test_add_stats_changes_nothing() -> None:
     assert receiver.stats.late == 0
 
 
+def test_depth_follows_the_measured_jitter() -> None:
+    """Play-out sizes the jitter buffer by the jitter the packets measured (RFC 3550 A.8)."""
+
+    def depth_ms(arrival_jitter: float) -> float:
+        clock = Clock()
+        receiver = make_receiver(clock)
+        start = clock.now
+        for index, packet in enumerate(tone_packets(40)):
+            clock.now = start + index * 0.02 + (arrival_jitter if index % 2 else 0.0)
+            receiver.on_rtp(packet, REMOTE)
+        play(receiver, 1)
+        snapshot = receiver.stats.__class__()
+        receiver.add_stats(snapshot)
+        return snapshot.jitter_buffer_ms
+
+    assert depth_ms(0.0) == 20  # one frame: the minimum
+    assert depth_ms(0.03) >= 100  # 30 ms late every other packet: several frames
+
+
 async def test_over_a_real_socket() -> None:
     """Bound to 127.0.0.1 through Endpoint, the receiver plays what a raw peer sends."""
     loop = asyncio.get_running_loop()

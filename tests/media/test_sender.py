@@ -175,7 +175,9 @@ async def test_dtmf_events_on_the_clock(wire: Wire, clock: ManualClock) -> None:
     with pytest.raises(MediaError, match="not running"):
         await sender.send_dtmf("1")
     ticks: list[float] = []
-    sender.start(clock, wire.transport, clock.time(), ticks.append)
+    sender.start(
+        clock, wire.transport, clock.time(), lambda now, _sent: ticks.append(now)
+    )
     task = asyncio.create_task(sender.send_dtmf("1#", duration_ms=40, gap_ms=20))
     await run_until(clock, task.done)
     await task
@@ -258,7 +260,7 @@ async def test_failing_tick_callback_keeps_the_pace(
     """An exception after a tick's packet is logged; the next packets still go out on time."""
     sender = far_end(wire)
 
-    def boom(now: float) -> None:
+    def boom(now: float, sent: bytes | None) -> None:
         raise RuntimeError("boom")
 
     sender.start(clock, wire.transport, clock.time(), boom)

@@ -8,6 +8,7 @@ import heapq
 import itertools
 import logging
 import math
+import time
 from typing import Any, Protocol
 import weakref
 
@@ -97,6 +98,13 @@ class MediaClock:
     ) -> None:
         """Tick on `timers` (the event loop, or a ManualClock)."""
         self.timers = timers
+        # `timers.time`, or the function it would call: an asyncio loop's time() is
+        # time.monotonic() (one call less per packet received and per wake-up).
+        self.now: Callable[[], float] = (
+            time.monotonic
+            if getattr(type(timers), "time", None) is asyncio.BaseEventLoop.time
+            else timers.time
+        )
         self.resolution = resolution
         self._origin: float | None = None
         self._slots: dict[int, list[Ticker]] = {}
@@ -152,19 +160,6 @@ class MediaClock:
             bucket.append(ticker)
         return slot
 
-    def _run(self, ticker: Ticker, now: float) -> float | None:
-        """Run one ticker; return its next due time, or None once it stopped."""
-        try:
-            due = ticker.callback(now)
-        except Exception:
-            # One session's failure must not stop every other session's clock.
-            _LOGGER.exception("Media clock tick failed; its ticker stops")
-            due = None
-        if due is None:
-            ticker.cancel()
-            return None
-        return None if ticker.cancelled else due  # it may have cancelled itself
-
     def _wake_for(self, step: int) -> None:
         """Make sure the timer fires no later than grid step `step`."""
         assert self._origin is not None
@@ -190,22 +185,48 @@ class MediaClock:
 
     def _fire(self) -> None:
         """Tick every ticker of the due steps, then sleep until the next step with tickers."""
+        # Runs every ticker of a wake-up in one loop: running and refiling are written out,
+        # and a ticker is refiled as soon as it ran (under a later step: not run again now).
         self.wakeups += 1
         self._handle = None
         self._handle_at = math.inf
-        now = self.timers.time()
+        now = self.now()
         step = self._step(now)  # the loop may run a timer a little early
+        origin = self._origin
+        assert origin is not None
+        resolution = self.resolution
+        floor = math.floor
         slots = self._slots
         again: list[Ticker] = []
         while slots and (first := min(slots)) <= step:
             for ticker in slots.pop(first):
-                if not ticker.cancelled and (due := self._run(ticker, now)) is not None:
+                if ticker.cancelled:
+                    continue
+                try:
+                    due = ticker.callback(now)
+                except Exception:
+                    # One session's failure must not stop every other session's clock.
+                    _LOGGER.exception("Media clock tick failed; its ticker stops")
+                    due = None
+                if due is None:
+                    ticker.cancel()
+                elif not ticker.cancelled:  # it may have cancelled itself
                     ticker.due = due
-                    again.append(ticker)
-        # Filed after the round: a ticker still behind runs again on the next turn of the
-        # loop (one packet per turn while catching up), as its own timer would.
+                    slot = ticker.slot = floor((due - origin) / resolution + 0.5)
+                    if slot <= step:
+                        # Still behind: it runs again on the next turn of the loop (one
+                        # packet per turn while catching up), as its own timer would.
+                        again.append(ticker)
+                    elif (bucket := slots.get(slot)) is None:
+                        slots[slot] = [ticker]
+                    else:
+                        bucket.append(ticker)
         for ticker in again:
-            self._put(ticker)
+            bucket = slots.get(ticker.slot)
+            if bucket is None:
+                slots[ticker.slot] = [ticker]
+            else:
+                bucket.append(ticker)
         if slots:
             self._wake_for(min(slots))
 

@@ -45,6 +45,9 @@ def _noise_pcm(rng: random.Random, level: int) -> bytes:
     )
 
 
+_G711_SILENCE: dict[Codec, bytes] = {}
+
+
 class G711Codec:
     """A G.711 codec: one byte per sample, stateless, so encode/decode are single C calls."""
 
@@ -60,7 +63,8 @@ class G711Codec:
         else:
             self._encode = audioop.lin2ulaw
             self._decode = audioop.ulaw2lin
-        self.silence = self._encode(SILENCE_FRAME, 2)
+        # One object per law, shared by every sender (it is read on every silent tick).
+        self.silence = _G711_SILENCE.setdefault(codec, self._encode(SILENCE_FRAME, 2))
 
     def encode(self, pcm: bytes) -> bytes:
         """Encode 16-bit little-endian PCM at 8 kHz."""
@@ -74,6 +78,37 @@ class G711Codec:
         """Return encoded frames of low-level white noise (about -60 dBFS) to cycle through."""
         rng = random.Random(self.payload_type)
         return [self._encode(_noise_pcm(rng, level), 2) for _ in range(frames)]
+
+
+type Decode = Callable[[bytes, int], bytes]
+"""`decode(payload, 2)`: a payload to 16-bit PCM at 8 kHz, called as audioop's G.711 functions."""
+
+# Shared by every receiver (a lookup per packet reads memory other sessions keep warm).
+G711_DECODERS: dict[int, Decode] = {
+    Codec.PCMU.payload_type: audioop.ulaw2lin,
+    Codec.PCMA.payload_type: audioop.alaw2lin,
+}
+
+
+def create_decoders() -> dict[int, Decode]:
+    """Return a decoder per payload type we play, with its own state (GSM keeps some).
+
+    G.711 decodes with audioop's own C functions (G711_DECODERS): no Python call per packet.
+    """
+    decoders = dict(G711_DECODERS)
+    for codec in Codec:
+        if codec.payload_type not in decoders:
+            decoders[codec.payload_type] = _any_width(create_codec(codec).decode)
+    return decoders
+
+
+def _any_width(decode: Callable[[bytes], bytes]) -> Decode:
+    """Return `decode` called as a Decode (the width is always 2)."""
+
+    def decode_width(payload: bytes, _width: int) -> bytes:
+        return decode(payload)
+
+    return decode_width
 
 
 class GsmCodec:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import audioop
 
-from .rtp import ts_delta
-
 ACCEPTED = 0
 LATE = 1
 DUPLICATE = 2
@@ -21,26 +19,45 @@ _LATE_BOOST_SPACING_PULLS = 10
 _LATE_BOOST_DECAY_PULLS = 500
 _MAX_JUMP_SECONDS = 2  # a timestamp jump larger than this restarts the buffer
 
+# Every buffer of a configuration shares one object per size (ints above 256 are objects
+# of their own), so the per-tick reads of them hit memory that other sessions keep warm.
+_SHARED_INTS: dict[int, int] = {}
+_SILENCES: dict[int, bytes] = {}
+
+
+def _shared(value: int) -> int:
+    """Return the shared int object equal to `value` (the set stays small: sizes only)."""
+    return _SHARED_INTS.setdefault(value, value)
+
+
+def _shared_targets(frame: int, low: int, high: int) -> tuple[int, ...]:
+    """Return the depth for a wanted depth of 0, 1, 2 ... frames, within [low, high]."""
+    count = -(-high // frame) + 1  # from there on, every wanted depth is above `high`
+    return tuple(_shared(max(low, min(high, n * frame))) for n in range(count))
+
 
 class JitterBuffer:
     """Buffers decoded 16-bit PCM by RTP timestamp and plays it out one frame per pull."""
 
+    # What every put and pull reads comes first: adjacent in memory, few cache lines.
     __slots__ = (
-        "_buffered",
-        "_conceal_run",
         "_cursor",
         "_end",
-        "_excess_pulls",
+        "_buffered",
         "_frame",
         "_frame_bytes",
+        "measured_jitter",
+        "_targets",
         "_jitter_target",
-        "_last_frame",
         "_late_boost",
+        "_pulls_since_late",
+        "_prebuffering",
+        "_excess_pulls",
+        "_conceal_run",
+        "_last_frame",
         "_max",
         "_max_jump",
         "_min",
-        "_prebuffering",
-        "_pulls_since_late",
         "_silence",
         "concealed_frames",
         "duplicates",
@@ -59,13 +76,22 @@ class JitterBuffer:
     ) -> None:
         """Configure frame size and the depth bounds."""
         per_ms = clock_rate // 1000
-        self._frame = frame_ms * per_ms
-        self._frame_bytes = self._frame * 2
-        self._silence = bytes(self._frame_bytes)
-        self._min = min_ms * per_ms
-        self._max = max_ms * per_ms
-        self._max_jump = _MAX_JUMP_SECONDS * clock_rate
-        self._jitter_target = max(self._min, min(self._max, initial_ms * per_ms))
+        self._frame = _shared(frame_ms * per_ms)
+        self._frame_bytes = _shared(self._frame * 2)
+        self._silence = _SILENCES.setdefault(
+            self._frame_bytes, bytes(self._frame_bytes)
+        )
+        self._min = _shared(min_ms * per_ms)
+        self._max = _shared(max_ms * per_ms)
+        self._max_jump = _shared(_MAX_JUMP_SECONDS * clock_rate)
+        # The target depth for a jitter of n frames' worth (n up to the maximum depth).
+        self._targets = _shared_targets(self._frame, self._min, self._max)
+        self._jitter_target = _shared(
+            max(self._min, min(self._max, initial_ms * per_ms))
+        )
+        # The source's interarrival jitter (timestamp units), which every pull adapts the
+        # depth to (None: keep the depth); the receiver writes it per packet.
+        self.measured_jitter: float | None = None
         self._late_boost = 0
         self._buffered: dict[int, bytes] = {}
         # End of the newest buffered piece (None: work it out again), so depth is O(1).
@@ -109,8 +135,9 @@ class JitterBuffer:
     def set_jitter(self, jitter_samples: float) -> None:
         """Adapt the target depth to the measured interarrival jitter (timestamp units)."""
         wanted = self._frame + 3 * jitter_samples
-        frames = -(-int(wanted) // self._frame)
-        self._jitter_target = max(self._min, min(self._max, frames * self._frame))
+        frames = max(0, -(-int(wanted) // self._frame))
+        targets = self._targets
+        self._jitter_target = targets[frames if frames < len(targets) else -1]
 
     def reset(self) -> None:
         """Drop buffered audio (new SSRC); the next packet starts a new timeline."""
@@ -134,14 +161,20 @@ class JitterBuffer:
             self._end = timestamp + len(pcm) // 2
             self._prebuffering = True
             return ACCEPTED
-        ext = cursor + ts_delta(timestamp, cursor & 0xFFFFFFFF)
+        # As ts_delta(timestamp, cursor & 0xFFFFFFFF), without a call on the packet path.
+        delta = (timestamp - cursor) & 0xFFFFFFFF
+        if delta >= 0x80000000:
+            delta -= 0x100000000
+        ext = cursor + delta
         buffered = self._buffered
         if ext < cursor:
             samples = len(pcm) // 2
             if ext + samples <= cursor:
                 self.late += 1
                 if self._pulls_since_late >= _LATE_BOOST_SPACING_PULLS:
-                    self._late_boost = min(self._max, self._late_boost + self._frame)
+                    self._late_boost = _shared(
+                        min(self._max, self._late_boost + self._frame)
+                    )
                 self._pulls_since_late = 0
                 return LATE
             pcm = pcm[(cursor - ext) * 2 :]
@@ -169,35 +202,67 @@ class JitterBuffer:
         return ACCEPTED
 
     def pull(self) -> bytes | None:
-        """Return the next 20 ms frame (audio, concealment or silence); None before any packet."""
+        """Return the next 20 ms frame (audio, concealment or silence); None before any packet.
+
+        The depth first adapts to `measured_jitter`, if set, as set_jitter does.
+        """
+        # One call per tick: set_jitter, depth_samples, target_samples and the usual _take
+        # are written out here, set_jitter's bounds as a table.
+        frame_samples = self._frame
+        jitter_samples = self.measured_jitter
+        if jitter_samples is not None:
+            # At least 1: the receiver's jitter is never negative.
+            frames = -(-int(frame_samples + 3 * jitter_samples) // frame_samples)
+            targets = self._targets
+            self._jitter_target = targets[frames if frames < len(targets) else -1]
         cursor = self._cursor
         if cursor is None:
             return None
-        if self._pulls_since_late < _LATE_BOOST_DECAY_PULLS:
-            self._pulls_since_late += 1
+        pulls = self._pulls_since_late
+        if pulls < _LATE_BOOST_DECAY_PULLS:
+            self._pulls_since_late = pulls + 1
         elif self._late_boost:
-            self._late_boost -= self._frame
+            self._late_boost = _shared(self._late_boost - frame_samples)
             self._pulls_since_late = 0
-        depth = self.depth_samples
-        target = self.target_samples
+        buffered = self._buffered
+        depth = 0
+        if buffered:
+            end = self._end
+            if end is None:
+                end = self._end = max(k + len(v) // 2 for k, v in buffered.items())
+            if end > cursor:
+                depth = end - cursor
+        boost = self._late_boost
+        target = (
+            self._jitter_target
+            if not boost
+            else min(self._jitter_target + boost, self._max)
+        )
         if self._prebuffering:
             if depth < target:
                 return self._silence
             self._prebuffering = False
-        frame = self._take(cursor)
-        if frame is None:
-            if depth >= target:
-                # Later audio is here and enough is queued: the frame is lost, skip past it.
-                self._advance(cursor + self._frame)
-            return self._conceal()
-        self._cursor = cursor + self._frame
-        if depth - self._frame > target + self._frame:
+        frame = buffered.get(cursor)
+        if frame is not None and len(frame) == self._frame_bytes:
+            del buffered[cursor]
+            end = self._end
+            if end is not None and cursor + frame_samples >= end:
+                self._end = None
+        else:
+            frame = self._take(cursor)
+            if frame is None:
+                if depth >= target:
+                    # Later audio is here and enough is queued: the frame is lost, skip past it.
+                    self._advance(cursor + frame_samples)
+                return self._conceal()
+        self._cursor = cursor + frame_samples
+        if depth - frame_samples > target + frame_samples:
             self._excess_pulls += 1
             if self._should_trim(frame, depth):
-                next_frame = self._take(cursor + self._frame)
+                next_frame = self._take(cursor + frame_samples)
                 if next_frame is not None:
                     self.trimmed_frames += 1
-                    self._cursor = cursor + 2 * self._frame
+                    self._cursor = cursor + 2 * frame_samples
                     frame = next_frame
         else:
             self._excess_pulls = 0

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 import logging
 import time
 
 from ..exceptions import MalformedPacketError  # noqa: TID252  # the library stays relocatable
-from ..models import Codec  # noqa: TID252  # the library stays relocatable
-from .codecs import CLOCK_RATE, VoiceCodec, create_codec
+from .codecs import CLOCK_RATE, G711_DECODERS, create_decoders
 from .dtmf import DtmfEvent, DtmfReceiver
 from .jitter import JitterBuffer
 from .latching import NEW_SOURCE, PROBATION, Address, SourceGuard
 from .reception import ACCEPTED, DUPLICATE, ReceptionStats
 from .resample import Resampler
-from .rtp import RTP_HEADER_SIZE, parse_rtp
+from .rtp import PLAIN_FIRST_OCTET, RTP_HEADER, RTP_HEADER_SIZE, parse_rtp
 from .srtp import SrtpContext, unprotect_counted
 from .stats import MediaStats
 from .subscription import DEFAULT_MAX_FRAMES, AudioSubscription
@@ -26,12 +26,13 @@ _COMFORT_NOISE_PT = 13  # RFC 3389: valid, carries no audio we play
 type FrameTap = Callable[[bytes | None, bytes | None], None]
 
 
-class RtpReceiver:
+class RtpReceiver(asyncio.BaseProtocol):
     """Takes RTP from the socket and hands decoded 20 ms frames to subscribers and taps.
 
     Packets pass the source guard (only a proven remote is played), SRTP and the sequence
     checks before they reach the jitter buffer; RTCP multiplexed on the RTP port goes to
-    `on_rtcp`. Received audio is decoded by its payload type (PCMU, PCMA or GSM).
+    `on_rtcp`. Received audio is decoded by its payload type (PCMU, PCMA or GSM). It is the
+    RTP socket's datagram protocol itself: asyncio calls the packet path directly.
     """
 
     def __init__(
@@ -47,75 +48,103 @@ class RtpReceiver:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Prepare a decoder per payload type; `clock` gives arrival times (the loop's)."""
-        self._decoders: dict[int, VoiceCodec] = {
-            each.payload_type: create_codec(each) for each in Codec
-        }
-        self.telephone_event_pt = telephone_event_pt
-        self._guard = guard
+        # What every packet and tick reads comes first: adjacent in memory, few cache lines.
         self.stats = stats if stats is not None else MediaStats()
+        self._guard = guard
         self.srtp: SrtpContext | None = None
-        self.jitter = JitterBuffer()
+        self.telephone_event_pt = telephone_event_pt
+        self.clock = clock
         self.reception: ReceptionStats | None = None  # of the current remote source
+        self.last_packet_at: float | None = None
+        self._inactive_signalled = False
+        self._decoders = create_decoders()
+        self.jitter = JitterBuffer()
+        self._dtmf_pending = False  # the DTMF receiver has an event in progress
+        self.subscriptions: list[AudioSubscription] = []
+        self._tapped = False  # any taps (read per tick instead of the list)
+        self.taps: list[FrameTap] = []
+        self._inactivity_timeout = inactivity_timeout
+        self.started_at = 0.0  # inactivity counts from here until the first packet
         self._dtmf = DtmfReceiver()
         self._on_dtmf = on_dtmf
         self._on_inactive = on_inactive
         self.on_rtcp = on_rtcp  # RTCP multiplexed on the RTP port
-        self.clock = clock
-        self._inactivity_timeout = inactivity_timeout
-        self.started_at = 0.0  # inactivity counts from here until the first packet
-        self.last_packet_at: float | None = None
-        self._inactive_signalled = False
-        self.subscriptions: list[AudioSubscription] = []
         self._sub_resamplers: dict[int, Resampler] = {}
-        self.taps: list[FrameTap] = []
         self._closed = False
 
     # ---- the packet path -------------------------------------------------------------------
 
     def on_rtp(self, data: bytes, addr: Address) -> None:
         """Handle one datagram on the RTP port: checks, SRTP, latching, then dispatch."""
+        # Runs for every datagram: no logging, no objects beyond the header's fields, and the
+        # guard's host compared inline before its full check.
         stats = self.stats
         guard = self._guard
-        if not guard.admits(addr):
+        if addr[0] != guard.host and not guard.admits(addr):
             stats.foreign_packets += 1
             return
-        if len(data) < RTP_HEADER_SIZE or data[0] >> 6 != 2:
+        size = len(data)
+        if size < RTP_HEADER_SIZE:
             stats.malformed_packets += 1
             return
-        if 200 <= data[1] <= 204:  # RTCP multiplexed on the RTP port (RFC 5761)
+        first, second, sequence, timestamp, ssrc = RTP_HEADER.unpack_from(data)
+        if first >> 6 != 2:
+            stats.malformed_packets += 1
+            return
+        if 200 <= second <= 204:  # RTCP multiplexed on the RTP port (RFC 5761)
             if self.on_rtcp is not None:
                 self.on_rtcp(data, addr)
             return
-        size = len(data)
-        if self.srtp is not None:
-            if (plain := unprotect_counted(self.srtp.unprotect, data, stats)) is None:
+        srtp = self.srtp
+        if srtp is not None:
+            if (plain := unprotect_counted(srtp.unprotect, data, stats)) is None:
                 return
             data = plain
-        try:
-            packet = parse_rtp(data)
-        except MalformedPacketError:
-            stats.malformed_packets += 1
-            return
-        payload_type = packet.payload_type
+            if len(data) < RTP_HEADER_SIZE:
+                first = -1  # parse_rtp tells why
+            else:
+                first, second, sequence, timestamp, ssrc = RTP_HEADER.unpack_from(data)
+        if first == PLAIN_FIRST_OCTET:
+            # The usual packet (no padding, extension or CSRC): as parse_rtp, without a call.
+            payload_type = second & 0x7F
+            payload = data[RTP_HEADER_SIZE:]
+        else:
+            try:
+                packet = parse_rtp(data)
+            except MalformedPacketError:
+                stats.malformed_packets += 1
+                return
+            payload_type = packet.payload_type
+            sequence = packet.sequence
+            timestamp = packet.timestamp
+            ssrc = packet.ssrc
+            payload = packet.payload
         te_pt = self.telephone_event_pt
-        if payload_type == te_pt and len(packet.payload) < 4:
+        if payload_type == te_pt and len(payload) < 4:
             stats.malformed_packets += 1
             return
         now = self.clock()
-        verdict = guard.check(addr, packet.ssrc, packet.sequence, now)
+        verdict = guard.check(addr, ssrc, sequence, now)
         if verdict == PROBATION:
             # Not trusted yet: no audio, no DTMF, and the current source's state stays.
             stats.probation_packets += 1
             return
+        decode = G711_DECODERS.get(payload_type) or self._decoders.get(payload_type)
         reception = self.reception
         if verdict == NEW_SOURCE or reception is None:
             if reception is not None:
-                if reception.ssrc != packet.ssrc:
+                if reception.ssrc != ssrc:
                     stats.ssrc_changes += 1
                 self.jitter.reset()
-            self.reception = reception = ReceptionStats(packet.ssrc, packet.sequence)
+            self.reception = reception = ReceptionStats(ssrc, sequence)
+            self.jitter.measured_jitter = reception.jitter
+            if decode is not None:
+                reception.update_jitter(timestamp, now)
         else:
-            result = reception.update(packet.sequence)
+            # Audio also folds its transit time into the jitter (in the same call).
+            result = reception.update(
+                sequence, None if decode is None else timestamp, now
+            )
             if result != ACCEPTED:
                 if result == DUPLICATE:
                     stats.duplicates += 1
@@ -126,17 +155,27 @@ class RtpReceiver:
         self._inactive_signalled = False
         stats.packets_received += 1
         stats.bytes_received += size
-        decoder = self._decoders.get(payload_type)
-        if decoder is not None:
-            reception.update_jitter(packet.timestamp, now)
-            if packet.payload:
-                self.jitter.put(packet.timestamp, decoder.decode(packet.payload))
+        if decode is not None:
+            jitter = self.jitter
+            # Read by the next pull: play-out does not touch the reception statistics.
+            jitter.measured_jitter = reception.jitter
+            if payload:
+                jitter.put(timestamp, decode(payload, 2))
         elif payload_type == te_pt:
             # The sender pauses audio during an event: play silence, not concealment.
             self.jitter.mark_discontinuity()
-            self._emit_dtmf(self._dtmf.feed(packet.timestamp, packet.payload, now))
+            dtmf = self._dtmf
+            events = dtmf.feed(timestamp, payload, now)
+            self._dtmf_pending = dtmf.has_pending
+            self._emit_dtmf(events)
         elif payload_type != _COMFORT_NOISE_PT:
             stats.unknown_payload_packets += 1
+
+    datagram_received = on_rtp  # as the RTP socket's protocol
+
+    def error_received(self, exc: Exception) -> None:
+        """Ignore ICMP errors (e.g. port unreachable before the remote party listens)."""
+        _LOGGER.debug("RTP socket error: %s", exc)
 
     def _emit_dtmf(self, events: list[DtmfEvent]) -> None:
         """Count received digits and hand them to the callback."""
@@ -153,23 +192,32 @@ class RtpReceiver:
     def tick(self, now: float, sent: bytes | None) -> None:
         """Play out one frame, hand it with the `sent` frame to the taps, check inactivity."""
         received = self.play_out()
-        if self.taps:
+        if self._tapped:
             self.run_taps(received, sent)
-        self.check_inactivity(now)
+        timeout = self._inactivity_timeout
+        if timeout is not None and not self._inactive_signalled:
+            last = self.last_packet_at
+            if now - (self.started_at if last is None else last) >= timeout:
+                self.check_inactivity(now)
 
     def play_out(self) -> bytes | None:
         """Pull one frame from the jitter buffer, push it to every subscriber and return it."""
-        reception = self.reception
-        if reception is not None:
-            self.jitter.set_jitter(reception.jitter)
-        frame = self.jitter.pull()
-        if self._dtmf.has_pending:
-            self._emit_dtmf(self._dtmf.expire(self.clock()))
-        if frame is None or not self.subscriptions:
+        frame = self.jitter.pull()  # its depth follows the jitter the packets measured
+        if self._dtmf_pending:
+            dtmf = self._dtmf
+            events = dtmf.expire(self.clock())
+            self._dtmf_pending = dtmf.has_pending
+            self._emit_dtmf(events)
+        if frame is None:
             return frame
-        converted: dict[int, bytes] = {CLOCK_RATE: frame}
+        converted: dict[int, bytes] | None = None
         for subscription in self.subscriptions:
             rate = subscription.sample_rate
+            if rate == CLOCK_RATE:
+                subscription.push(frame)
+                continue
+            if converted is None:
+                converted = {}
             data = converted.get(rate)
             if data is None:
                 data = converted[rate] = self._sub_resamplers[rate].process(frame)
@@ -230,10 +278,12 @@ class RtpReceiver:
     def add_tap(self, tap: FrameTap) -> Callable[[], None]:
         """Add a tap called every tick with (received, sent) frames; return a remover."""
         self.taps.append(tap)
+        self._tapped = True
 
         def remove() -> None:
             if tap in self.taps:
                 self.taps.remove(tap)
+                self._tapped = bool(self.taps)
 
         return remove
 
@@ -244,6 +294,7 @@ class RtpReceiver:
             subscription.end()
         self.subscriptions.clear()
         self.taps.clear()
+        self._tapped = False
 
     def add_stats(self, stats: MediaStats) -> None:
         """Write the reception, jitter buffer and subscriber figures into a stats snapshot."""

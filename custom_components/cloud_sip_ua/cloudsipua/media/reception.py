@@ -20,18 +20,19 @@ RESTART_PENDING = (
 class ReceptionStats:
     """Tracks the extended sequence number, duplicates, loss and interarrival jitter."""
 
+    # What every packet reads comes first: adjacent in memory, one cache line.
     __slots__ = (
+        "_max_seq",
+        "_window",
+        "received",
+        "clock_rate",
+        "_last_transit",
+        "jitter",
+        "_cycles",
         "_bad_seq",
         "_base_seq",
-        "_cycles",
         "_expected_prior",
-        "_jitter",
-        "_last_transit",
-        "_max_seq",
         "_received_prior",
-        "_window",
-        "clock_rate",
-        "received",
         "ssrc",
     )
 
@@ -40,7 +41,7 @@ class ReceptionStats:
         self.ssrc = ssrc
         self.clock_rate = clock_rate
         self._restart(first_seq)
-        self._jitter = 0.0
+        self.jitter = 0.0  # interarrival jitter in timestamp units (read only)
         self._last_transit: int | None = None
 
     def _restart(self, seq: int) -> None:
@@ -70,23 +71,29 @@ class ReceptionStats:
         return max(0, self.expected - self.received)
 
     @property
-    def jitter(self) -> float:
-        """Return the interarrival jitter in timestamp units."""
-        return self._jitter
-
-    @property
     def jitter_ms(self) -> float:
         """Return the interarrival jitter in milliseconds."""
-        return self._jitter * 1000 / self.clock_rate
+        return self.jitter * 1000 / self.clock_rate
 
-    def update(self, seq: int) -> int:
-        """Account one packet's sequence number; return ACCEPTED, DUPLICATE or RESTART_PENDING."""
+    def update(
+        self, seq: int, timestamp: int | None = None, arrival: float = 0.0
+    ) -> int:
+        """Account one packet's sequence number; return ACCEPTED, DUPLICATE or RESTART_PENDING.
+
+        With a `timestamp`, an accepted packet's transit time at `arrival` is folded into
+        the jitter too, as update_jitter does (one call per audio packet, not two).
+        """
         udelta = (seq - self._max_seq) & 0xFFFF
         if 0 < udelta < _MAX_DROPOUT:
             if seq < self._max_seq:
                 self._cycles += 1 << 16
             self._max_seq = seq
-            self._window = ((self._window << udelta) | 1) & _WINDOW_MASK
+            window = self._window
+            if (
+                udelta != 1 or window != _WINDOW_MASK
+            ):  # in order with none missing: as is
+                self._window = ((window << udelta) | 1) & _WINDOW_MASK
+            self.received += 1
         elif udelta == 0:
             return DUPLICATE
         elif udelta <= (1 << 16) - _MAX_MISORDER:
@@ -96,7 +103,6 @@ class ReceptionStats:
                 return RESTART_PENDING
             self._restart(seq)
             self._last_transit = None
-            return ACCEPTED
         else:
             age = (1 << 16) - udelta
             if age < _WINDOW_BITS:
@@ -104,7 +110,20 @@ class ReceptionStats:
                 if self._window & bit:
                     return DUPLICATE
                 self._window |= bit
-        self.received += 1
+            self.received += 1
+        if timestamp is None:
+            return ACCEPTED
+        # update_jitter, written out.
+        transit = (int(arrival * self.clock_rate) - timestamp) & 0xFFFFFFFF
+        last = self._last_transit
+        self._last_transit = transit
+        if last is None:
+            return ACCEPTED
+        delta = (transit - last) & 0xFFFFFFFF
+        if delta >= 1 << 31:
+            delta = (1 << 32) - delta
+        if delta <= self.clock_rate * 10:  # more is a timestamp jump, not jitter
+            self.jitter += (delta - self.jitter) / 16
         return ACCEPTED
 
     def update_jitter(self, timestamp: int, arrival: float) -> None:
@@ -119,7 +138,7 @@ class ReceptionStats:
             delta = (1 << 32) - delta
         if delta > self.clock_rate * 10:  # a timestamp jump, not jitter
             return
-        self._jitter += (delta - self._jitter) / 16
+        self.jitter += (delta - self.jitter) / 16
 
     def report_block(self, last_sr: int, delay_since_last_sr: int) -> ReportBlock:
         """Build a reception report and start a new reporting interval (RFC 3550 A.3)."""
@@ -138,7 +157,7 @@ class ReceptionStats:
             fraction_lost=min(fraction, 255),
             cumulative_lost=cumulative,
             highest_sequence=self.extended_max,
-            jitter=int(self._jitter),
+            jitter=int(self.jitter),
             last_sr=last_sr,
             delay_since_last_sr=delay_since_last_sr,
         )

@@ -9,7 +9,10 @@ from ..exceptions import MalformedPacketError  # noqa: TID252  # the library sta
 
 RTP_VERSION = 2
 RTP_HEADER_SIZE = 12
-_HEADER = struct.Struct("!BBHII")
+# The fixed header: first octet, marker and payload type, sequence, timestamp, SSRC.
+RTP_HEADER = struct.Struct("!BBHII")
+# The first octet of the usual packet: version 2, no padding, no extension, no CSRC.
+PLAIN_FIRST_OCTET = 0x80
 _EXTENSION_HEADER = struct.Struct("!HH")
 _SEQ_MOD = 1 << 16
 _TS_MOD = 1 << 32
@@ -32,7 +35,7 @@ def parse_rtp(data: bytes) -> RtpPacket:
     size = len(data)
     if size < RTP_HEADER_SIZE:
         raise MalformedPacketError("shorter than an RTP header")
-    first, second, sequence, timestamp, ssrc = _HEADER.unpack_from(data)
+    first, second, sequence, timestamp, ssrc = RTP_HEADER.unpack_from(data)
     if first >> 6 != RTP_VERSION:
         raise MalformedPacketError("not RTP version 2")
     offset = RTP_HEADER_SIZE
@@ -83,7 +86,7 @@ def build_rtp(
     first = 0x80 | len(csrcs)
     if padding:
         first |= 0x20
-    header = _HEADER.pack(
+    header = RTP_HEADER.pack(
         first,
         (0x80 if marker else 0) | (payload_type & 0x7F),
         sequence & 0xFFFF,

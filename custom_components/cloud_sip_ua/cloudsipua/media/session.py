@@ -119,22 +119,19 @@ class MediaSession:
         self._local_port = rtp_sock.getsockname()[1]
         receiver = self._receiver
         rtp_transport, _ = await loop.create_datagram_endpoint(
-            lambda: Endpoint(receiver.on_rtp), sock=rtp_sock
+            lambda: receiver, sock=rtp_sock
         )
         rtcp_transport, _ = await loop.create_datagram_endpoint(
             lambda: Endpoint(self._rtcp.on_rtcp), sock=rtcp_sock
         )
         self._transports = (rtp_transport, rtcp_transport)
         now = timers.time()
-        receiver.clock = timers.time
+        receiver.clock = media_clock.now
         receiver.started_at = now
         self._guard.advertised_at = now  # the remote may have been set before the clock
-        self._sender.start(media_clock, rtp_transport, now, self._on_tick)
+        # After each packet sent: play out a frame, feed the taps, check inactivity.
+        self._sender.start(media_clock, rtp_transport, now, receiver.tick)
         self._rtcp.start(timers, rtp_transport, rtcp_transport, now)
-
-    def _on_tick(self, now: float) -> None:
-        """After each packet sent: play out a frame, feed the taps, check inactivity."""
-        self._receiver.tick(now, self._sender.sent_pcm)
 
     async def close(self) -> None:
         """Stop the clock, send RTCP BYE, close both sockets and end every subscription."""
