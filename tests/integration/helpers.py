@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from unittest.mock import patch
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.cloud_sip_ua.const import DOMAIN
 from emulator import EmulatedCall
+from homeassistant.const import Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from tests.waiting import wait_until
@@ -91,3 +97,17 @@ async def action(hass: HomeAssistant, service: str, **data: Any) -> Any:
     return await hass.services.async_call(
         DOMAIN, service, data, blocking=True, return_response=True
     )
+
+
+async def snapshot_platform_alone(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    platform: Platform,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Set the entry up with only `platform` and snapshot its entities (registry and state)."""
+    entry.add_to_hass(hass)
+    with patch("custom_components.cloud_sip_ua.PLATFORMS", [platform]):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)

@@ -6,10 +6,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 
@@ -25,7 +22,13 @@ from tests.waiting import wait_until
 
 from .assist_call import answered, intercom_of, satellite_of, with_assist
 from .assist_providers import HEARD_TEXT, Doorkeeper, RecordingEars
-from .helpers import action, entity_id, wait_connected, wait_heard
+from .helpers import (
+    action,
+    entity_id,
+    snapshot_platform_alone,
+    wait_connected,
+    wait_heard,
+)
 from .tts_provider import TTS_TONE_HZ
 
 
@@ -42,10 +45,9 @@ async def test_all_entities(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Every Assist satellite, as registered and as its first state."""
-    mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.cloud_sip_ua.PLATFORMS", [Platform.ASSIST_SATELLITE]):
-        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    await snapshot_platform_alone(
+        hass, mock_config_entry, Platform.ASSIST_SATELLITE, entity_registry, snapshot
+    )
 
 
 async def test_announce_into_the_call(

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from emulator import Emulator
@@ -16,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from tests.waiting import wait_until
 
-from .helpers import action, entity_id, wait_connected
+from .helpers import action, entity_id, snapshot_platform_alone, wait_connected
 
 
 async def test_all_entities(
@@ -26,10 +21,9 @@ async def test_all_entities(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Every binary sensor, as registered and as its first state."""
-    mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.cloud_sip_ua.PLATFORMS", [Platform.BINARY_SENSOR]):
-        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    await snapshot_platform_alone(
+        hass, mock_config_entry, Platform.BINARY_SENSOR, entity_registry, snapshot
+    )
 
 
 async def test_in_call_follows_the_call(

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from typing import Any
-from unittest.mock import patch
 
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from emulator import Emulator
@@ -18,7 +14,13 @@ from homeassistant.helpers import entity_registry as er
 from tests.waiting import wait_until
 
 from .conftest import TENANT
-from .helpers import action, entity_id, event_recorder, wait_connected
+from .helpers import (
+    action,
+    entity_id,
+    event_recorder,
+    snapshot_platform_alone,
+    wait_connected,
+)
 
 
 def _fired(attributes: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -33,10 +35,9 @@ async def test_all_entities(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Every event entity, as registered and as its first state."""
-    mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.cloud_sip_ua.PLATFORMS", [Platform.EVENT]):
-        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    await snapshot_platform_alone(
+        hass, mock_config_entry, Platform.EVENT, entity_registry, snapshot
+    )
 
 
 async def test_events_of_an_incoming_call(

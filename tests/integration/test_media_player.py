@@ -10,10 +10,7 @@ from unittest.mock import patch
 
 from aiohttp import web
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.cloud_sip_ua.cloudsipua.policies import SecondCallPolicy
@@ -31,7 +28,7 @@ from homeassistant.helpers import entity_registry as er
 from tests.audio_check import tone_pcm, tone_report, wav_bytes
 from tests.waiting import wait_until
 
-from .helpers import action, entity_id, wait_connected
+from .helpers import action, entity_id, snapshot_platform_alone, wait_connected
 
 
 @pytest.fixture
@@ -75,10 +72,9 @@ async def test_all_entities(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Every media player, as registered and as its first state."""
-    mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.cloud_sip_ua.PLATFORMS", [Platform.MEDIA_PLAYER]):
-        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    await snapshot_platform_alone(
+        hass, mock_config_entry, Platform.MEDIA_PLAYER, entity_registry, snapshot
+    )
 
 
 async def test_local_media_into_the_call(

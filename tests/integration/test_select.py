@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from homeassistant.components.assist_pipeline import async_get_pipelines
@@ -25,7 +20,7 @@ from homeassistant.helpers import entity_registry as er
 
 from .assist_call import satellite_of, with_assist
 from .assist_providers import PIPELINE_NAME, Doorkeeper, RecordingEars
-from .helpers import entity_id
+from .helpers import entity_id, snapshot_platform_alone
 
 
 @pytest.fixture
@@ -51,10 +46,9 @@ async def test_all_entities(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Every select, as registered and as its first state (alone, they still name the device)."""
-    mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.cloud_sip_ua.PLATFORMS", [Platform.SELECT]):
-        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    await snapshot_platform_alone(
+        hass, mock_config_entry, Platform.SELECT, entity_registry, snapshot
+    )
 
 
 async def test_pipeline_choice_is_the_satellites_and_persists(

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from unittest.mock import patch
 
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
-    snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
@@ -22,7 +20,7 @@ from homeassistant.util import dt as dt_util
 from tests.waiting import wait_until
 
 from .conftest import TENANT
-from .helpers import action, entity_id, wait_connected
+from .helpers import action, entity_id, snapshot_platform_alone, wait_connected
 
 CALL_ATTRIBUTES = (
     "call_id",
@@ -44,10 +42,9 @@ async def test_all_entities(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Every sensor, the disabled-by-default diagnostics too, as registered and as its first state."""
-    mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.cloud_sip_ua.PLATFORMS", [Platform.SENSOR]):
-        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    await snapshot_platform_alone(
+        hass, mock_config_entry, Platform.SENSOR, entity_registry, snapshot
+    )
 
 
 async def test_call_state_follows_the_call(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     mock_restore_cache,
-    snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
@@ -20,7 +17,7 @@ from tests.waiting import wait_until
 
 from .assist_call import answered, intercom_of, satellite_of, visitor, with_assist
 from .assist_providers import Doorkeeper, RecordingEars
-from .helpers import action, entity_id, wait_connected
+from .helpers import action, entity_id, snapshot_platform_alone, wait_connected
 
 
 @pytest.fixture
@@ -36,10 +33,9 @@ async def test_all_entities(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Every switch, as registered and as its first state."""
-    mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.cloud_sip_ua.PLATFORMS", [Platform.SWITCH]):
-        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    await snapshot_platform_alone(
+        hass, mock_config_entry, Platform.SWITCH, entity_registry, snapshot
+    )
 
 
 async def test_switch_lets_assist_answer_calls(
