@@ -6,7 +6,6 @@ picture-entity card with its MJPEG stream); idle, the card shows the camera's st
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 import json
 import os
 from pathlib import Path
@@ -15,10 +14,10 @@ import time
 from typing import Any
 import urllib.request
 
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 import pytest
 
-from .demo_process import CHROMIUM, CHROMIUM_ARGS, Demo, running_demo
+from .demo_process import CHROMIUM, Demo
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (scripts/setup)"
@@ -68,26 +67,6 @@ RINGING = {
     "stream": True,
     "pictures": [{"path": f"/api/camera_proxy_stream/{CAMERA}", "drawn": True}],
 }
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """Run one demo for the module."""
-    with running_demo(tmp_path_factory.mktemp("demo")) as running:
-        yield running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    """Run Debian's Chromium headless."""
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 def emulator(demo: Demo, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -5,16 +5,15 @@ Each test starts the demo (`scripts/demo`) as a child process on free loopback p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 import re
 import time
 from typing import Any
 
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 import pytest
 
-from .demo_process import CHROMIUM, CHROMIUM_ARGS, ROOT, Demo, running_demo
+from .demo_process import CHROMIUM, ROOT, Demo, running_demo
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (scripts/setup)"
@@ -52,26 +51,6 @@ _ENTITY_ID = re.compile(
     r"(?<!action: )(?<![.\w])((?:event|sensor|binary_sensor|button|media_player|assist_satellite|switch|select|tts"
     r"|alarm_control_panel)\.[a-z0-9_]+)\b"
 )
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """Run one demo for the tests that only look."""
-    with running_demo(tmp_path_factory.mktemp("demo")) as running:
-        yield running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    """Run Debian's Chromium headless."""
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def card_status(page: Page, timeout: float = 20.0) -> dict[str, Any]:
