@@ -49,4 +49,3 @@ class CallVadSensitivitySelect(VadSensitivitySelect):
         """Attach Assist's sensitivity select to the entry's device."""
         super().__init__(hass, str(entry.unique_id))
         self._attr_device_info = entry_device_info(entry)
-
