@@ -96,11 +96,14 @@ def test_discontinuity_plays_silence() -> None:
 def test_adapts_to_jitter_and_trims_excess() -> None:
     """Target follows jitter within 20..200 ms; excess quiet audio is trimmed."""
     jb = buffer_at()
-    jb.set_jitter(8 * 30)  # 30 ms of jitter
+    jb.measured_jitter = 8 * 30  # 30 ms of jitter, adopted at the next pull
+    jb.pull()
     assert jb.target_ms == 120
-    jb.set_jitter(8 * 1000)
+    jb.measured_jitter = 8 * 1000
+    jb.pull()
     assert jb.target_ms == 200
-    jb.set_jitter(0)
+    jb.measured_jitter = 0
+    jb.pull()
     assert jb.target_ms == 20
     for index in range(40):
         jb.put(index * 160, frame(0))

@@ -132,13 +132,6 @@ class JitterBuffer:
         """Tell whether any packet has arrived since creation or the last reset."""
         return self._cursor is not None
 
-    def set_jitter(self, jitter_samples: float) -> None:
-        """Adapt the target depth to the measured interarrival jitter (timestamp units)."""
-        wanted = self._frame + 3 * jitter_samples
-        frames = max(0, -(-int(wanted) // self._frame))
-        targets = self._targets
-        self._jitter_target = targets[frames if frames < len(targets) else -1]
-
     def reset(self) -> None:
         """Drop buffered audio (new SSRC); the next packet starts a new timeline."""
         self._buffered.clear()
@@ -204,10 +197,11 @@ class JitterBuffer:
     def pull(self) -> bytes | None:
         """Return the next 20 ms frame (audio, concealment or silence); None before any packet.
 
-        The depth first adapts to `measured_jitter`, if set, as set_jitter does.
+        The depth first adapts to `measured_jitter` (interarrival jitter in timestamp units),
+        if set: one frame plus three times the jitter, within the table's bounds.
         """
-        # One call per tick: set_jitter, depth_samples, target_samples and the usual _take
-        # are written out here, set_jitter's bounds as a table.
+        # One call per tick: depth_samples, target_samples and the usual _take are written out
+        # here.
         frame_samples = self._frame
         jitter_samples = self.measured_jitter
         if jitter_samples is not None:
