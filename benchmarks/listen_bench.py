@@ -1,16 +1,19 @@
 """Benchmark of the listen streams: CPU per listener, per-frame writes against batched ones, and latency.
 
 Run: `.venv/bin/python -m benchmarks.listen_bench` from the repository root (loopback only;
-`--modes` adds `mp3` or `ws-pairs`, `--listeners`, `--seconds` and `--rounds` size it).
+`--modes` adds `mp3`, `wav-own` or `ws-pairs`, `--listeners`, `--seconds` and `--rounds` size it).
 
 Two processes, so the CPU figures are the server's alone. This process is Home Assistant's side:
 the library's MediaSession and an aiohttp server that streams the session's audio with the
-integration's own code (`stream_wav` over `FrameBatches`, `stream_mp3`, and the card's
-`_AudioStream` on a real ActiveConnection behind Home Assistant's own WebSocket writer), next to
-copies of the per-frame writers they replaced (`wav-frame`, `ws-frame`) and the card's stream with
-two frames per event (`ws-pairs`, not used by the integration). A child process plays 20 ms PCMA
-RTP (silence with a 200 ms tone burst every 1.02 s) into the session and runs the listeners,
-which note when each burst's first loud sample reaches them. Latency is from sending the burst's
+integration's own code (the call's `WavFanout`, `stream_mp3`, and the card's `_AudioStream` on a
+real ActiveConnection behind Home Assistant's own WebSocket writer), next to copies of the
+per-frame writers they replaced (`wav-frame`, `ws-frame`), of the batched writer with a task per
+listener that came between (`wav-own`), and the card's stream with two frames per event
+(`ws-pairs`, not used by the integration). The floors (`floor-frame`, `floor-pair`) write a
+fixed chunk of one or two frames straight to every listener's socket every 20 or 40 ms from one
+timer: what any writer pays the kernel per write, the least a WAV listener can cost at that
+pace. A child process plays 20 ms PCMA RTP (silence with a 200 ms tone burst every 1.02 s) into
+the session and runs the listeners, which note when each burst's first loud sample reaches them. Latency is from sending the burst's
 first RTP packet (loopback: arrival within microseconds) to that moment; it includes the jitter
 buffer's playout delay.
 
@@ -56,10 +59,10 @@ from custom_components.cloud_sip_ua.cloudsipua.media import (
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 from custom_components.cloud_sip_ua.const import SAMPLE_RATE as CARD_RATE
 from custom_components.cloud_sip_ua.http.websocket_api import _AudioStream
+from custom_components.cloud_sip_ua.intercom.listen_fanout import WavFanouts, http_chunk
 from custom_components.cloud_sip_ua.intercom.listen_stream import (
     FrameBatches,
     stream_mp3,
-    stream_wav,
     wav_stream_header,
 )
 from homeassistant.components.websocket_api.connection import ActiveConnection
@@ -91,6 +94,17 @@ async def stream_wav_per_frame(
         await write(frame)
 
 
+async def stream_wav_own_task(
+    frames: AudioSubscription,
+    sample_rate: int,
+    write: Callable[[bytes], Awaitable[None]],
+) -> None:
+    """Write the header, then two frames per write from this listener's own task (before the fan-out)."""
+    await write(wav_stream_header(sample_rate))
+    async for batch in FrameBatches(frames):
+        await write(batch)
+
+
 class PairedAudioStream(_AudioStream):
     """The card's stream with two frames per event (not used: see `_AudioStream`)."""
 
@@ -113,6 +127,37 @@ class PerFrameAudioStream(_AudioStream):
             self._end()
         if ended_by_call:
             self._connection.send_event(self._msg_id, {"type": "end"})
+
+
+class FloorWriter:
+    """A WAV listener's floor: a fixed chunk to every listener's socket, no audio path.
+
+    One timer for all listeners writes `frames` 20 ms frames of silence to each every
+    `frames` x 20 ms, straight to the transports: what any writer must pay the kernel per write.
+    It holds a subscription of the call (not read), so the call's resampling is paid as in the
+    real modes, and it ends with the call.
+    """
+
+    def __init__(self, session: MediaSession, frames: int) -> None:
+        """Start writing for `session`'s call."""
+        self._subscription = session.subscribe(RATE)
+        self._chunk = http_chunk(bytes(2 * RATE // 50 * frames))
+        self._period = frames * FRAME_SECONDS
+        self.transports: list[asyncio.WriteTransport] = []
+        self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while not self._subscription.closed:
+            due += self._period
+            await asyncio.sleep(due - loop.time())
+            self._subscription.take_ready()
+            for transport in self.transports:
+                if not transport.is_closing():
+                    transport.write(self._chunk)
+        self.ended.set_result(None)
 
 
 # ---- the server (this process) -------------------------------------------------------------
@@ -139,6 +184,8 @@ class Server:
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._hass = _Hass()
+        self._wav = WavFanouts()
+        self._floors: dict[str, FloorWriter] = {}
 
     async def start(self) -> None:
         """Listen on an ephemeral loopback port."""
@@ -176,19 +223,48 @@ class Server:
             response = web.StreamResponse()
             response.enable_chunked_encoding()
             await response.prepare(request)
-            subscription = self.session.subscribe(RATE)
             try:
-                if mode == "mp3":
-                    await stream_mp3(subscription, RATE, response.write, self.ffmpeg)
-                elif mode == "wav-frame":
-                    await stream_wav_per_frame(subscription, RATE, response.write)
+                if mode.startswith("floor"):
+                    await response.write(wav_stream_header(RATE))
+                    floor = self._floors.get(mode)
+                    if floor is None or floor.ended.done():
+                        floor = self._floors[mode] = FloorWriter(
+                            self.session, 1 if mode == "floor-frame" else 2
+                        )
+                    assert request.transport is not None  # noqa: S101
+                    floor.transports.append(request.transport)
+                    await floor.ended
+                    ended = True
+                elif mode == "wav":
+                    await response.write(wav_stream_header(RATE))
+                    assert request.transport is not None  # noqa: S101
+                    listener = self._wav.join(self.session, RATE, request.transport)
+                    try:
+                        ended = await listener.done
+                    finally:
+                        listener.leave()
                 else:
-                    await stream_wav(FrameBatches(subscription), RATE, response.write)
-                await response.write_eof()
+                    subscription = self.session.subscribe(RATE)
+                    try:
+                        if mode == "mp3":
+                            await stream_mp3(
+                                subscription, RATE, response.write, self.ffmpeg
+                            )
+                        elif mode == "wav-frame":
+                            await stream_wav_per_frame(
+                                subscription, RATE, response.write
+                            )
+                        else:
+                            await stream_wav_own_task(
+                                subscription, RATE, response.write
+                            )
+                    finally:
+                        subscription.close()
+                    ended = True
+                if ended:
+                    await response.write_eof()
             except ConnectionError:
                 pass
-            finally:
-                subscription.close()
             return response
 
     async def _ws(self, request: web.Request) -> web.StreamResponse:
@@ -579,6 +655,11 @@ async def main(
         )
     for new, old in (
         ("wav", "wav-frame"),
+        ("wav", "wav-own"),
+        ("wav-own", "wav-frame"),
+        ("floor-pair", "floor-frame"),
+        ("wav", "floor-pair"),
+        ("wav-frame", "floor-frame"),
         ("ws", "ws-frame"),
         ("ws-pairs", "ws-frame"),
     ):
@@ -598,8 +679,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument(
         "--modes",
         nargs="+",
-        default=["wav-frame", "wav", "ws-frame", "ws", "ws-pairs"],
-        help="wav-frame, wav, ws-frame, ws, ws-pairs, mp3",
+        default=["wav-frame", "wav", "floor-frame", "floor-pair", "ws-frame", "ws"],
+        help="wav-frame, wav-own, wav, floor-frame, floor-pair, ws-frame, ws, ws-pairs, mp3",
     )
     parser.add_argument("--ffmpeg", default=os.environ.get("FFMPEG", "ffmpeg"))
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)

@@ -14,7 +14,8 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from ..cloudsipua.exceptions import CallError
 from ..const import DOMAIN
 from ..data import CloudSipUaConfigEntry
-from ..intercom.listen_stream import WAV_RATES, FrameBatches, stream_mp3, stream_wav
+from ..intercom.listen_fanout import AudioSource, WavFanouts
+from ..intercom.listen_stream import WAV_RATES, stream_mp3, wav_stream_header
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ class ListenView(HomeAssistantView):
     # Speakers cannot log in: they get a URL signed by async_sign_path, which the auth
     # middleware checks (and refuses once expired) before this view runs.
     requires_auth = True
+
+    def __init__(self) -> None:
+        """Start with no WAV fan-outs: one per call and rate while somebody listens."""
+        self._wav = WavFanouts()
 
     async def get(
         self, request: web.Request, entry_id: str, call_id: str, fmt: str
@@ -66,17 +71,44 @@ class ListenView(HomeAssistantView):
         # Chunked, and no compression: each write must leave at once.
         response.enable_chunked_encoding()
         await response.prepare(request)
-        subscription = media.subscribe(rate)
         try:
             if fmt == "mp3":
-                await stream_mp3(
-                    subscription, rate, response.write, get_ffmpeg_manager(hass).binary
-                )
+                subscription = media.subscribe(rate)
+                try:
+                    await stream_mp3(
+                        subscription,
+                        rate,
+                        response.write,
+                        get_ffmpeg_manager(hass).binary,
+                    )
+                finally:
+                    subscription.close()
+                ended = True
             else:
-                await stream_wav(FrameBatches(subscription), rate, response.write)
-            await response.write_eof()
+                ended = await self._listen_wav(media, rate, request, response)
+            if ended:
+                await response.write_eof()
         except ConnectionError:
+            ended = False
+        if not ended:
             _LOGGER.debug("Listener of call %s went away", call_id)
-        finally:
-            subscription.close()
         return response
+
+    async def _listen_wav(
+        self,
+        media: AudioSource,
+        rate: int,
+        request: web.Request,
+        response: web.StreamResponse,
+    ) -> bool:
+        """Send the WAV header, then the call's fan-out's batches; True once the call ended."""
+        # Also sends the headers: the fan-out's chunks go straight to the connection after them.
+        await response.write(wav_stream_header(rate))
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return False
+        listener = self._wav.join(media, rate, transport)
+        try:
+            return await listener.done
+        finally:
+            listener.leave()

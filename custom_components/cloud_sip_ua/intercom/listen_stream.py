@@ -21,9 +21,9 @@ MP3_BITRATE = "48k"
 _READ_SIZE = 4096
 # The RIFF and data sizes of a stream whose end is unknown (what streaming servers send).
 _UNKNOWN_SIZE = 0xFFFFFFFF
-# 20 ms frames sent per write. Most of a listener's CPU is the send() of each write, whatever its
-# size, so a write every 40 ms instead of 20 saves about a third (benchmarks/listen_bench.py);
-# the first frame of a pair waits for the second, 20 ms.
+# 20 ms frames sent per write. Most of a listener's CPU is the kernel's work for each send(),
+# whatever its size (about 19 us on loopback, benchmarks/listen_bench.py), so a write every 40 ms
+# instead of 20 nearly halves it; the first frame of a pair waits for the second, 20 ms.
 FRAMES_PER_WRITE = 2
 # Batches between fresh locks onto the frame clock: a lock taken while the loop ran late would
 # hold every later batch back by as much.
@@ -143,15 +143,6 @@ def wav_stream_header(sample_rate: int) -> bytes:
         + b"data"
         + struct.pack("<I", _UNKNOWN_SIZE - 36)
     )
-
-
-async def stream_wav(
-    frames: AsyncIterable[bytes], sample_rate: int, write: Write
-) -> None:
-    """Write the header at once, then each chunk of PCM (a batch of frames) as it comes, until the end."""
-    await write(wav_stream_header(sample_rate))
-    async for frame in frames:
-        await write(frame)
 
 
 def mp3_command(ffmpeg: str, sample_rate: int) -> list[str]:
