@@ -1,14 +1,16 @@
 """Benchmark of the listen streams: CPU per listener, per-frame writes against batched ones, and latency.
 
 Run: `.venv/bin/python -m benchmarks.listen_bench` from the repository root (loopback only;
-`--modes` adds `mp3`, `wav-own` or `ws-pairs`, `--listeners`, `--seconds` and `--rounds` size it).
+`--modes` adds `mp3`, `mp3-own`, `wav-own` or `ws-pairs`, `--listeners`, `--seconds` and `--rounds`
+size it).
 
 Two processes, so the CPU figures are the server's alone. This process is Home Assistant's side:
 the library's MediaSession and an aiohttp server that streams the session's audio with the
-integration's own code (the call's `WavFanout`, `stream_mp3`, and the card's `_AudioStream` on a
-real ActiveConnection behind Home Assistant's own WebSocket writer), next to copies of the
+integration's own code (the call's `ListenFanout` for WAV and MP3, and the card's `_AudioStream`
+on a real ActiveConnection behind Home Assistant's own WebSocket writer), next to copies of the
 per-frame writers they replaced (`wav-frame`, `ws-frame`), of the batched writer with a task per
-listener that came between (`wav-own`), and the card's stream with two frames per event
+listener that came between (`wav-own`), of an MP3 encoder per listener (`mp3-own`, before the
+fan-out), and the card's stream with two frames per event
 (`ws-pairs`, not used by the integration). The floors (`floor-frame`, `floor-pair`) write a
 fixed chunk of one or two frames straight to every listener's socket every 20 or 40 ms from one
 timer: what any writer pays the kernel per write, the least a WAV listener can cost at that
@@ -59,10 +61,13 @@ from custom_components.cloud_sip_ua.cloudsipua.media import (
 from custom_components.cloud_sip_ua.cloudsipua.models import Codec
 from custom_components.cloud_sip_ua.const import SAMPLE_RATE as CARD_RATE
 from custom_components.cloud_sip_ua.http.websocket_api import _AudioStream
-from custom_components.cloud_sip_ua.intercom.listen_fanout import WavFanouts, http_chunk
+from custom_components.cloud_sip_ua.intercom.listen_fanout import (
+    ListenFanouts,
+    http_chunk,
+)
 from custom_components.cloud_sip_ua.intercom.listen_stream import (
     FrameBatches,
-    stream_mp3,
+    encode_mp3,
     wav_stream_header,
 )
 from homeassistant.components.websocket_api.connection import ActiveConnection
@@ -103,6 +108,18 @@ async def stream_wav_own_task(
     await write(wav_stream_header(sample_rate))
     async for batch in FrameBatches(frames):
         await write(batch)
+
+
+async def stream_mp3_own_encoder(
+    frames: AudioSubscription,
+    sample_rate: int,
+    write: Callable[[bytes], Awaitable[None]],
+    ffmpeg: str,
+) -> None:
+    """Write this listener's own ffmpeg's MP3 as it comes (before the fan-out)."""
+    async with contextlib.aclosing(encode_mp3(frames, sample_rate, ffmpeg)) as chunks:
+        async for chunk in chunks:
+            await write(chunk)
 
 
 class PairedAudioStream(_AudioStream):
@@ -184,7 +201,7 @@ class Server:
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._hass = _Hass()
-        self._wav = WavFanouts()
+        self._fanouts = ListenFanouts()
         self._floors: dict[str, FloorWriter] = {}
 
     async def start(self) -> None:
@@ -235,10 +252,15 @@ class Server:
                     floor.transports.append(request.transport)
                     await floor.ended
                     ended = True
-                elif mode == "wav":
-                    await response.write(wav_stream_header(RATE))
+                elif mode in {"wav", "mp3"}:
+                    # As the listen view: headers (and the WAV header), then the fan-out.
+                    await response.write(
+                        wav_stream_header(RATE) if mode == "wav" else b""
+                    )
                     assert request.transport is not None  # noqa: S101
-                    listener = self._wav.join(self.session, RATE, request.transport)
+                    listener = self._fanouts.join(
+                        self.session, mode, RATE, request.transport, self.ffmpeg
+                    )
                     try:
                         ended = await listener.done
                     finally:
@@ -246,8 +268,8 @@ class Server:
                 else:
                     subscription = self.session.subscribe(RATE)
                     try:
-                        if mode == "mp3":
-                            await stream_mp3(
+                        if mode == "mp3-own":
+                            await stream_mp3_own_encoder(
                                 subscription, RATE, response.write, self.ffmpeg
                             )
                         elif mode == "wav-frame":
@@ -384,7 +406,7 @@ async def run_case(
             "cmd": "run",
             "url": f"http://127.0.0.1:{server.port}{path}" if mode else None,
             "kind": "ws" if mode and mode.startswith("ws") else "http",
-            "fmt": "mp3" if mode == "mp3" else "wav",
+            "fmt": "mp3" if mode and mode.startswith("mp3") else "wav",
             "listeners": listeners if mode else 0,
             "seconds": seconds,
         }
@@ -660,6 +682,7 @@ async def main(
         ("floor-pair", "floor-frame"),
         ("wav", "floor-pair"),
         ("wav-frame", "floor-frame"),
+        ("mp3", "mp3-own"),
         ("ws", "ws-frame"),
         ("ws-pairs", "ws-frame"),
     ):
@@ -680,7 +703,8 @@ def _parse() -> argparse.Namespace:
         "--modes",
         nargs="+",
         default=["wav-frame", "wav", "floor-frame", "floor-pair", "ws-frame", "ws"],
-        help="wav-frame, wav-own, wav, floor-frame, floor-pair, ws-frame, ws, ws-pairs, mp3",
+        help="wav-frame, wav-own, wav, floor-frame, floor-pair, ws-frame, ws, ws-pairs, mp3,"
+        " mp3-own",
     )
     parser.add_argument("--ffmpeg", default=os.environ.get("FFMPEG", "ffmpeg"))
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)

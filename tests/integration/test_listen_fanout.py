@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 import contextlib
 from datetime import timedelta
+import subprocess
 
 import aiohttp
 import pytest
@@ -18,14 +19,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cloud_sip_ua.cloudsipua.media import AudioSubscription
 from custom_components.cloud_sip_ua.cloudsipua.media.clock import ManualClock
+from custom_components.cloud_sip_ua.intercom import listen_stream
 from custom_components.cloud_sip_ua.intercom.listen import listen_url
 from custom_components.cloud_sip_ua.intercom.listen_fanout import (
     MAX_BACKLOG,
-    WavFanouts,
-    WavListener,
+    Listener,
+    ListenFanouts,
     http_chunk,
 )
 from custom_components.cloud_sip_ua.intercom.listen_stream import wav_stream_header
+from custom_components.cloud_sip_ua.intercom.mp3_frames import frame_length
 from emulator import Emulator
 from homeassistant.components.http.auth import async_sign_path
 from homeassistant.core import HomeAssistant
@@ -33,6 +36,7 @@ from tests.audio_check import tone_report
 from tests.waiting import wait_until
 
 from .helpers import action, wait_connected
+from .test_listen import _decode_mp3
 from .test_listen_batching import FRAME, numbered, play, run_for
 
 RATE = 16000
@@ -87,10 +91,10 @@ def unchunk(writes: list[bytes]) -> list[bytes]:
 
 
 @pytest.fixture
-async def fanouts() -> AsyncIterator[tuple[WavFanouts, ManualClock]]:
+async def fanouts() -> AsyncIterator[tuple[ListenFanouts, ManualClock]]:
     """Return a registry of fan-outs on a virtual clock; no task outlives the test."""
     clock = ManualClock()
-    registry = WavFanouts(clock)
+    registry = ListenFanouts(clock=clock)
     yield registry, clock
     for task in asyncio.all_tasks():
         if task.get_name() == "cloud_sip_ua listen fan-out":
@@ -106,14 +110,14 @@ def test_an_http_chunk_is_framed_as_rfc_9112_says() -> None:
 
 
 async def test_listeners_share_one_subscription_and_get_the_same_chunks(
-    fanouts: tuple[WavFanouts, ManualClock],
+    fanouts: tuple[ListenFanouts, ManualClock],
 ) -> None:
     """Three listeners, one subscription; each gets every frame once, in order, in pairs."""
     registry, clock = fanouts
     source = Source()
     transports = [RecordingTransport() for _ in range(3)]
     for transport in transports:
-        registry.join(source, RATE, transport)
+        registry.join(source, "wav", RATE, transport)
     assert len(source.subscriptions) == 1
     assert registry.running == 1
     pushed: dict[bytes, float] = {}
@@ -137,27 +141,27 @@ async def test_listeners_share_one_subscription_and_get_the_same_chunks(
 
 
 async def test_another_rate_has_its_own_fanout(
-    fanouts: tuple[WavFanouts, ManualClock],
+    fanouts: tuple[ListenFanouts, ManualClock],
 ) -> None:
     """8 kHz and 16 kHz listeners of one call: two fan-outs, two subscriptions."""
     registry, _clock = fanouts
     source = Source()
-    registry.join(source, 16000, RecordingTransport())
-    registry.join(source, 8000, RecordingTransport())
-    registry.join(source, 16000, RecordingTransport())
+    registry.join(source, "wav", 16000, RecordingTransport())
+    registry.join(source, "wav", 8000, RecordingTransport())
+    registry.join(source, "wav", 16000, RecordingTransport())
     assert [sub.sample_rate for sub in source.subscriptions] == [16000, 8000]
     assert registry.running == 2
 
 
 async def test_a_backed_up_listener_misses_batches_and_holds_nobody_back(
-    fanouts: tuple[WavFanouts, ManualClock],
+    fanouts: tuple[ListenFanouts, ManualClock],
 ) -> None:
     """While one socket is backed up it gets nothing; the other gets everything meanwhile."""
     registry, clock = fanouts
     source = Source()
     steady, stalled = RecordingTransport(), RecordingTransport()
-    registry.join(source, RATE, steady)
-    slow = registry.join(source, RATE, stalled)
+    registry.join(source, "wav", RATE, steady)
+    slow = registry.join(source, "wav", RATE, stalled)
     pushed: dict[bytes, float] = {}
     play(clock, source.subscriptions[0], 0.02, 30, pushed)
     await run_for(clock, 0.2)
@@ -179,14 +183,14 @@ async def test_a_backed_up_listener_misses_batches_and_holds_nobody_back(
 
 
 async def test_a_gone_listener_is_dropped_and_the_last_one_stops_the_fanout(
-    fanouts: tuple[WavFanouts, ManualClock],
+    fanouts: tuple[ListenFanouts, ManualClock],
 ) -> None:
     """A closed connection ends its listener (not "ended"); the last to go frees the stream."""
     registry, clock = fanouts
     source = Source()
     gone, staying = RecordingTransport(), RecordingTransport()
-    first = registry.join(source, RATE, gone)
-    second = registry.join(source, RATE, staying)
+    first = registry.join(source, "wav", RATE, gone)
+    second = registry.join(source, "wav", RATE, staying)
     pushed: dict[bytes, float] = {}
     play(clock, source.subscriptions[0], 0.02, 50, pushed)
     await run_for(clock, 0.1)
@@ -207,19 +211,19 @@ async def test_a_gone_listener_is_dropped_and_the_last_one_stops_the_fanout(
     assert len(staying.written) >= 2
 
     # A later listener starts afresh.
-    registry.join(source, RATE, RecordingTransport())
+    registry.join(source, "wav", RATE, RecordingTransport())
     assert len(source.subscriptions) == 2
     assert not source.subscriptions[1].closed
 
 
 async def test_the_call_ending_finishes_every_listener(
-    fanouts: tuple[WavFanouts, ManualClock],
+    fanouts: tuple[ListenFanouts, ManualClock],
 ) -> None:
     """When the call's audio ends, every listener is told to end its body."""
     registry, clock = fanouts
     source = Source()
-    listeners: list[WavListener] = [
-        registry.join(source, RATE, RecordingTransport()) for _ in range(2)
+    listeners: list[Listener] = [
+        registry.join(source, "wav", RATE, RecordingTransport()) for _ in range(2)
     ]
     pushed: dict[bytes, float] = {}
     play(clock, source.subscriptions[0], 0.02, 5, pushed)
@@ -285,5 +289,55 @@ async def test_speakers_of_one_call_share_its_writer_and_all_end_with_it(
     for body, rate in zip(bodies, rates, strict=True):
         assert bytes(body[:44]) == wav_stream_header(rate)
         frequency, snr = tone_report(bytes(body[-2 * rate :]), rate)
+        assert abs(frequency - 440.0) <= 10, frequency
+        assert snr >= 20, snr
+
+
+async def test_mp3_speakers_share_one_encoder_and_a_late_one_starts_at_a_frame(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One ffmpeg for two speakers; the later one's body starts at a frame and decodes whole."""
+    spawned: list[subprocess.Popen[bytes]] = []
+    real_spawn = listen_stream.spawn_piped
+
+    def counting_spawn(command: list[str]) -> subprocess.Popen[bytes]:
+        process = real_spawn(command)
+        spawned.append(process)
+        return process
+
+    monkeypatch.setattr(listen_stream, "spawn_piped", counting_spawn)
+    call = await emulator.ring(tone_hz=440.0)
+    await action(hass, "answer")
+    await wait_connected(init_integration, emulator, call.call_id)
+    manager = init_integration.runtime_data.manager
+    url = listen_url(hass, manager, init_integration.entry_id, None, "mp3")
+    bodies = [bytearray(), bytearray()]
+
+    async def listen(session: aiohttp.ClientSession, index: int) -> None:
+        async with session.get(url) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"] == "audio/mpeg"
+            async for data in response.content.iter_any():
+                bodies[index] += data
+
+    async with aiohttp.ClientSession() as session:
+        early = asyncio.create_task(listen(session, 0))
+        await wait_until(lambda: len(bodies[0]) > 4000, 10, "the first speaker's MP3")
+        late = asyncio.create_task(listen(session, 1))
+        await wait_until(lambda: len(bodies[1]) > 6000, 10, "the second speaker's MP3")
+        await action(hass, "hang_up")
+        async with asyncio.timeout(10):
+            await asyncio.gather(early, late)
+
+    assert len(spawned) == 1  # one encoder for both
+    await wait_until(lambda: spawned[0].poll() is not None, 10, "ffmpeg to exit")
+    late_body = bytes(bodies[1])
+    assert frame_length(late_body, 0) is not None  # joined at a frame
+    for body in bodies:
+        pcm, rate = _decode_mp3(bytes(body))
+        frequency, snr = tone_report(pcm[-rate:], rate)
         assert abs(frequency - 440.0) <= 10, frequency
         assert snr >= 20, snr

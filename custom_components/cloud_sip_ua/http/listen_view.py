@@ -14,8 +14,8 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from ..cloudsipua.exceptions import CallError
 from ..const import DOMAIN
 from ..data import CloudSipUaConfigEntry
-from ..intercom.listen_fanout import AudioSource, WavFanouts
-from ..intercom.listen_stream import WAV_RATES, stream_mp3, wav_stream_header
+from ..intercom.listen_fanout import ListenFanouts
+from ..intercom.listen_stream import WAV_RATES, wav_stream_header
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ class ListenView(HomeAssistantView):
     requires_auth = True
 
     def __init__(self) -> None:
-        """Start with no WAV fan-outs: one per call and rate while somebody listens."""
-        self._wav = WavFanouts()
+        """Start with no fan-outs: one per call, format and rate while somebody listens."""
+        self._fanouts = ListenFanouts()
 
     async def get(
         self, request: web.Request, entry_id: str, call_id: str, fmt: str
@@ -71,21 +71,19 @@ class ListenView(HomeAssistantView):
         # Chunked, and no compression: each write must leave at once.
         response.enable_chunked_encoding()
         await response.prepare(request)
+        # The headers (held back by aiohttp to go out with the first bytes) and, for WAV, the
+        # header of an endless WAV; the fan-out's chunks go straight to the connection after them.
+        ended = False
         try:
-            if fmt == "mp3":
-                subscription = media.subscribe(rate)
+            await response.write(wav_stream_header(rate) if fmt == "wav" else b"")
+            transport = request.transport
+            if transport is not None and not transport.is_closing():
+                ffmpeg = get_ffmpeg_manager(hass).binary if fmt == "mp3" else ""
+                listener = self._fanouts.join(media, fmt, rate, transport, ffmpeg)
                 try:
-                    await stream_mp3(
-                        subscription,
-                        rate,
-                        response.write,
-                        get_ffmpeg_manager(hass).binary,
-                    )
+                    ended = await listener.done
                 finally:
-                    subscription.close()
-                ended = True
-            else:
-                ended = await self._listen_wav(media, rate, request, response)
+                    listener.leave()
             if ended:
                 await response.write_eof()
         except ConnectionError:
@@ -93,22 +91,3 @@ class ListenView(HomeAssistantView):
         if not ended:
             _LOGGER.debug("Listener of call %s went away", call_id)
         return response
-
-    async def _listen_wav(
-        self,
-        media: AudioSource,
-        rate: int,
-        request: web.Request,
-        response: web.StreamResponse,
-    ) -> bool:
-        """Send the WAV header, then the call's fan-out's batches; True once the call ended."""
-        # Also sends the headers: the fan-out's chunks go straight to the connection after them.
-        await response.write(wav_stream_header(rate))
-        transport = request.transport
-        if transport is None or transport.is_closing():
-            return False
-        listener = self._wav.join(media, rate, transport)
-        try:
-            return await listener.done
-        finally:
-            listener.leave()

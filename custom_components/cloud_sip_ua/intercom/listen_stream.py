@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable
 import contextlib
 import logging
 import struct
@@ -12,6 +12,7 @@ import subprocess
 from ..cloudsipua.exceptions import SubscriptionClosedError
 from ..cloudsipua.media import AudioSubscription
 from ..cloudsipua.media.clock import FRAME_SECONDS, MediaClock, Ticker, Timers
+from .mp3_frames import Mp3Frames
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -28,8 +29,6 @@ FRAMES_PER_WRITE = 2
 # Batches between fresh locks onto the frame clock: a lock taken while the loop ran late would
 # hold every later batch back by as much.
 _RELOCK_BATCHES = 25
-
-type Write = Callable[[bytes], Awaitable[None]]
 
 
 class FrameBatches:
@@ -184,10 +183,13 @@ def mp3_command(ffmpeg: str, sample_rate: int) -> list[str]:
     ]
 
 
-async def stream_mp3(
-    frames: AsyncIterable[bytes], sample_rate: int, write: Write, ffmpeg: str
-) -> None:
-    """Pipe the frames through ffmpeg and write its MP3 output as it comes, until `frames` ends."""
+async def encode_mp3(
+    frames: AsyncIterable[bytes], sample_rate: int, ffmpeg: str
+) -> AsyncGenerator[bytes]:
+    """Pipe the frames through ffmpeg; yield its MP3 in whole frames as it comes, until the end.
+
+    Each chunk starts at a frame, so a listener may join the stream at any chunk.
+    """
     loop = asyncio.get_running_loop()
     # Started in the executor: spawning blocks its caller until the child runs (0.5 ms idle,
     # 3-6 ms on a busy machine, benchmarks/loop_health.py), which must not be the event loop.
@@ -197,9 +199,11 @@ async def stream_mp3(
     try:
         stdin, stdout = await _connect_pipes(loop, process)
         feeder = asyncio.create_task(_feed(frames, stdin))
+        splitter = Mp3Frames()
         try:
             while chunk := await stdout.read(_READ_SIZE):
-                await write(chunk)
+                if whole := splitter.feed(chunk):
+                    yield whole
             await feeder
         finally:
             feeder.cancel()
