@@ -92,6 +92,17 @@ async def wait_connected(entry: MockConfigEntry, emulator: Any, call_id: str) ->
     )
 
 
+async def answer_tone_call(
+    hass: HomeAssistant, entry: MockConfigEntry, emulator: Any, tone_hz: float = 440.0
+) -> str:
+    """Ring with a caller playing `tone_hz`, answer, wait until connected; return the call id."""
+    call = await emulator.ring(tone_hz=tone_hz)
+    await action(hass, "answer")
+    await wait_connected(entry, emulator, call.call_id)
+    call_id: str = entry.runtime_data.manager.current_call.call_id
+    return call_id
+
+
 async def action(hass: HomeAssistant, service: str, **data: Any) -> Any:
     """Call one of the integration's actions and return its response."""
     return await hass.services.async_call(

@@ -30,7 +30,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from tests.audio_check import tone_report
 from tests.waiting import wait_until
 
-from .helpers import action, wait_connected
+from .helpers import action, answer_tone_call
 from .speaker import SPEAKER_ENTITY_ID, async_setup_speaker
 
 
@@ -38,16 +38,6 @@ def manager_of(entry: MockConfigEntry) -> CallManager:
     """Return the loaded entry's call manager."""
     manager: CallManager = entry.runtime_data.manager
     return manager
-
-
-async def _connected_call(
-    hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator
-) -> str:
-    """Ring with a 440 Hz caller, answer, and return Home Assistant's call id."""
-    call = await emulator.ring(tone_hz=440.0)
-    await action(hass, "answer")
-    await wait_connected(entry, emulator, call.call_id)
-    return entry.runtime_data.manager.current_call.call_id
 
 
 async def _read_for(response: aiohttp.ClientResponse, seconds: float) -> bytes:
@@ -84,7 +74,7 @@ async def test_stream_carries_the_callers_tone_and_ends_with_the_call(
     rate: int,
 ) -> None:
     """The signed URL starts within a second, carries 440 Hz, and ends at hang-up."""
-    await _connected_call(hass, init_integration, emulator)
+    await answer_tone_call(hass, init_integration, emulator)
     url = listen_url(
         hass, manager_of(init_integration), init_integration.entry_id, None, fmt
     )
@@ -125,7 +115,7 @@ async def test_refuses_unsigned_expired_and_unknown(
     ha_base_url: str,
 ) -> None:
     """No signature or an expired one: 401; unknown call, entry or rate: 404 / 400."""
-    call_id = await _connected_call(hass, init_integration, emulator)
+    call_id = await answer_tone_call(hass, init_integration, emulator)
     entry_id = init_integration.entry_id
     path = LISTEN_PATH.format(entry_id=entry_id, call_id=call_id, fmt="wav")
 
@@ -166,7 +156,7 @@ async def test_listen_action_plays_on_the_speaker(
 ) -> None:
     """The action hands the speaker a URL it can fetch without logging in; it ends with the call."""
     speaker = await async_setup_speaker(hass)
-    call_id = await _connected_call(hass, init_integration, emulator)
+    call_id = await answer_tone_call(hass, init_integration, emulator)
     try:
         response = await action(
             hass, "listen", media_player_entity_id=SPEAKER_ENTITY_ID, format="wav"
@@ -200,7 +190,7 @@ async def test_listen_url_needs_a_reachable_home_assistant(
     hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
 ) -> None:
     """Without an internal or external URL the link cannot be built."""
-    await _connected_call(hass, init_integration, emulator)
+    await answer_tone_call(hass, init_integration, emulator)
     await hass.config.async_update(external_url=None, internal_url=None)
     hass.config.api = None
     with pytest.raises(HomeAssistantError) as err:
@@ -256,7 +246,7 @@ async def test_listener_leaving_frees_the_stream(
     ha_base_url: str,
 ) -> None:
     """A speaker that disconnects ends its stream; the call goes on."""
-    await _connected_call(hass, init_integration, emulator)
+    await answer_tone_call(hass, init_integration, emulator)
     media = init_integration.runtime_data.manager.media_of()
     url = listen_url(
         hass, manager_of(init_integration), init_integration.entry_id, None, "wav"

@@ -40,7 +40,7 @@ from emulator import Emulator
 from homeassistant.core import HomeAssistant
 from tests.audio_check import tone_pcm, tone_report
 
-from .helpers import action, wait_connected
+from .helpers import action, answer_tone_call
 
 FRAME = 640  # 20 ms of 16 kHz 16-bit PCM
 STEP = 0.001  # virtual time moves in 1 ms steps, the media clock's grid
@@ -288,15 +288,6 @@ async def test_a_media_session_on_virtual_time_batches_its_frames() -> None:
     assert abs(frequency - 440.0) <= 10 and snr >= 20, (frequency, snr)
 
 
-async def _connected_call(
-    hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator
-) -> None:
-    """Ring with a 440 Hz caller and answer."""
-    call = await emulator.ring(tone_hz=440.0)
-    await action(hass, "answer")
-    await wait_connected(entry, emulator, call.call_id)
-
-
 async def test_wav_listener_gets_two_frames_per_http_chunk(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -304,7 +295,7 @@ async def test_wav_listener_gets_two_frames_per_http_chunk(
     ha_base_url: str,
 ) -> None:
     """Each HTTP chunk after the header is one write: whole frames, mostly two; the tone intact."""
-    await _connected_call(hass, init_integration, emulator)
+    await answer_tone_call(hass, init_integration, emulator)
     manager = init_integration.runtime_data.manager
     url = listen_url(hass, manager, init_integration.entry_id, None, "wav")
     chunks: list[int] = []
@@ -343,7 +334,7 @@ async def test_card_stream_holds_no_frame(
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     """The card's events carry whole frames, in steady flow one each (never held); the tone intact."""
-    await _connected_call(hass, init_integration, emulator)
+    await answer_tone_call(hass, init_integration, emulator)
     client = await hass_ws_client(hass)
     await client.send_json_auto_id(
         {

@@ -35,7 +35,7 @@ from homeassistant.core import HomeAssistant
 from tests.audio_check import tone_report
 from tests.waiting import wait_until
 
-from .helpers import action, wait_connected
+from .helpers import action, answer_tone_call
 from .test_listen import _decode_mp3
 from .test_listen_batching import FRAME, numbered, play, run_for
 
@@ -244,9 +244,7 @@ async def test_speakers_of_one_call_share_its_writer_and_all_end_with_it(
     ha_base_url: str,
 ) -> None:
     """Two 16 kHz speakers and one 8 kHz: two subscriptions; all hear the tone; all end cleanly."""
-    call = await emulator.ring(tone_hz=440.0)
-    await action(hass, "answer")
-    await wait_connected(init_integration, emulator, call.call_id)
+    await answer_tone_call(hass, init_integration, emulator)
     manager = init_integration.runtime_data.manager
     media = manager.media_of()
     url = listen_url(hass, manager, init_integration.entry_id, None, "wav")
@@ -309,9 +307,7 @@ async def test_mp3_speakers_share_one_encoder_and_a_late_one_starts_at_a_frame(
         return process
 
     monkeypatch.setattr(listen_stream, "spawn_piped", counting_spawn)
-    call = await emulator.ring(tone_hz=440.0)
-    await action(hass, "answer")
-    await wait_connected(init_integration, emulator, call.call_id)
+    await answer_tone_call(hass, init_integration, emulator)
     manager = init_integration.runtime_data.manager
     url = listen_url(hass, manager, init_integration.entry_id, None, "mp3")
     bodies = [bytearray(), bytearray()]
