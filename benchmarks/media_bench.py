@@ -18,6 +18,7 @@ import gc
 import math
 import os
 from pathlib import Path
+import statistics
 import sys
 import time
 from typing import Any
@@ -542,53 +543,87 @@ def held(loss: float, rate: float) -> bool:
 
 
 async def concurrency(
-    counts: tuple[int, ...], seconds: float, clock: str, bare_timer: str
-) -> list[tuple[Run, Run]]:
-    """Run each count as media sessions and as bare asyncio sessions; stop when one fails."""
-    rows = []
+    counts: tuple[int, ...], seconds: float, clock: str, bare_timer: str, rounds: int
+) -> list[list[tuple[Run, Run]]]:
+    """Run each count as media then bare sessions, `rounds` times in turn; stop when one fails.
+
+    Interleaving spreads drifts of the machine (other load, frequency) over both kinds, and
+    the spread of the per-round ratios shows how far one run may stray.
+    """
+    results = []
     for count in counts:
-        media, phases = await _run_sessions(count, seconds, clock)
-        bare = await _run_bare(count, seconds, phases, bare_timer)
-        rows.append((bare, media))
-        if not held(media.loss, media.rate) or media.cpu > 95:
+        pairs = []
+        for _ in range(rounds):
+            media, phases = await _run_sessions(count, seconds, clock)
+            bare = await _run_bare(count, seconds, phases, bare_timer)
+            pairs.append((bare, media))
+        results.append(pairs)
+        if not all(held(media.loss, media.rate) for _bare, media in pairs) or any(
+            media.cpu > 95 for _bare, media in pairs
+        ):
             break
-    return rows
+    return results
+
+
+def ratio(bare: Run, media: Run) -> float:
+    """Return a round's CPU per media session over the bare floor's."""
+    return media.cpu_per_session / max(bare.cpu_per_session, 1e-9)
 
 
 def print_concurrency(
-    counts: tuple[int, ...], seconds: float, clock: str, bare_timer: str
+    counts: tuple[int, ...], seconds: float, clock: str, bare_timer: str, rounds: int
 ) -> None:
-    """Print the concurrent-sessions table."""
+    """Print the concurrent-sessions table: every round, then each count's summary."""
     print(
         "\nConcurrent sessions over loopback (pairs, each session 50 pps out and 50 pps in),"
-        f" media clock: {clock}, bare timers: {bare_timer};"
-        f" load average {os.getloadavg()[0]:.2f}"
+        f" media clock: {clock}, bare timers: {bare_timer},"
+        f" {rounds} rounds of {seconds:g} s per count; load average {os.getloadavg()[0]:.2f}"
     )
     print(
-        f"  {'sessions':>8} {'kind':>6} {'loss %':>7} {'CPU %':>6} {'CPU/s %':>8}"
+        f"  {'sessions':>8} {'round':>5} {'kind':>6} {'loss %':>7} {'CPU %':>6} {'CPU/s %':>8}"
         f" {'x bare':>7} {'pps/s':>6} {'lag p99':>8} {'lag max':>8} {'wake/s':>7}  verdict"
     )
-    rows = asyncio.run(concurrency(counts, seconds, clock, bare_timer))
-    for bare, media in rows:
-        for kind, run in (("bare", bare), ("media", media)):
-            ratio = run.cpu_per_session / max(bare.cpu_per_session, 1e-9)
-            print(
-                f"  {run.count:>8} {kind:>6} {run.loss:>7.3f} {run.cpu:>6.1f}"
-                f" {run.cpu_per_session:>8.3f} {ratio:>7.2f} {run.rate:>6.1f}"
-                f" {run.lag_p99:>8.1f} {run.lag_max:>8.1f} {run.wakeups:>7.0f}  {run.verdict}"
-            )
-    kept = [media.count for _bare, media in rows if held(media.loss, media.rate)]
+    results = asyncio.run(concurrency(counts, seconds, clock, bare_timer, rounds))
+    for pairs in results:
+        for number, (bare, media) in enumerate(pairs, 1):
+            for kind, run in (("media", media), ("bare", bare)):
+                print(
+                    f"  {run.count:>8} {number:>5} {kind:>6} {run.loss:>7.3f} {run.cpu:>6.1f}"
+                    f" {run.cpu_per_session:>8.3f} {ratio(bare, run):>7.2f} {run.rate:>6.1f}"
+                    f" {run.lag_p99:>8.1f} {run.lag_max:>8.1f} {run.wakeups:>7.0f}"
+                    f"  {run.verdict}"
+                )
     print(
-        f"  largest count held (< 0.1 % loss, pace >= 49.5 pps): {max(kept) if kept else 0}"
-        f"{' (search bound reached)' if kept and kept[-1] == rows[-1][1].count else ''}"
+        "  summary per count (x bare of each round: median, min-max; held in how many rounds)"
+    )
+    kept = []
+    for pairs in results:
+        ratios = sorted(ratio(bare, media) for bare, media in pairs)
+        held_rounds = sum(held(media.loss, media.rate) for _bare, media in pairs)
+        count = pairs[0][1].count
+        if held_rounds == len(pairs):
+            kept.append(count)
+        print(
+            f"  {count:>8} sessions: x bare median {statistics.median(ratios):.2f},"
+            f" range {ratios[0]:.2f}-{ratios[-1]:.2f} over {len(pairs)} rounds;"
+            f" {'held' if held_rounds == len(pairs) else 'NOT held'}"
+            f" ({held_rounds}/{len(pairs)} rounds held)"
+        )
+    searched_to = results[-1][0][1].count if results else 0
+    print(
+        "  largest count held in every round (< 0.1 % loss, pace >= 49.5 pps):"
+        f" {max(kept) if kept else 0}"
+        f"{' (search bound reached)' if kept and kept[-1] == searched_to else ''}"
     )
     print(
-        "  (CPU/s: % of one core per session; x bare: that over the bare asyncio floor at the"
-        " same count; lag: lateness of a 20 ms probe timer in ms; verdict: held, CPU limit"
+        "  (rounds: per count a media run then a bare run, in turn; CPU/s: % of one core per"
+        " session; x bare: that over the bare asyncio floor of the same round and count (bare"
+        " rows: 1.00); lag: lateness of a 20 ms probe timer in ms; verdict: held, CPU limit"
         " (CPU >= 90 %), stall (pace lost, lag > 100 ms, CPU to spare) or loss)\n"
         "  (bare: per session one asyncio UDP socket whose datagram_received counts, and a"
         " timer that sends a fixed 172-byte datagram to its pair every 20 ms, at the phase"
-        f" the media session of the same index had; its timers: {_BARE_TIMERS[bare_timer]})"
+        " the media session of the same index had in the round's media run; its timers:"
+        f" {_BARE_TIMERS[bare_timer]})"
     )
 
 
@@ -686,7 +721,9 @@ def main() -> None:
     """Run every section and print tables."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="shorter concurrency search"
+        "--quick",
+        action="store_true",
+        help="shorter concurrency search (up to 200 sessions, at most 2 rounds)",
     )
     parser.add_argument(
         "--sessions",
@@ -714,6 +751,18 @@ def main() -> None:
         " one shared MediaClock (clock, isolating the per-packet work)",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="media and bare runs per session count, in turn (default 5)",
+    )
+    parser.add_argument(
+        "--round-seconds",
+        type=float,
+        default=3.0,
+        help="measured seconds of each run, after 1 s of warm-up (default 3)",
+    )
+    parser.add_argument(
         "--only-concurrency",
         action="store_true",
         help="run only the concurrent-sessions section",
@@ -727,9 +776,18 @@ def main() -> None:
         args.sessions
         or ((50, 100, 200) if args.quick else (50, 100, 200, 300, 500, 700, 1000))
     )
-    seconds = 3.0 if args.quick else 5.0
+    if args.rounds < 1 or args.round_seconds <= 0:
+        parser.error("--rounds must be at least 1 and --round-seconds positive")
+    rounds = min(args.rounds, 2) if args.quick else args.rounds
+    concurrency_args = (
+        counts,
+        args.round_seconds,
+        args.clock,
+        args.bare_timers,
+        rounds,
+    )
     if args.only_concurrency:
-        print_concurrency(counts, seconds, args.clock, args.bare_timers)
+        print_concurrency(*concurrency_args)
         return
 
     print("Receive path, microseconds per packet (PCMA 20 ms, 172 bytes)")
@@ -739,7 +797,7 @@ def main() -> None:
     for label, value in asyncio.run(send_path()).items():
         print(f"  {label:<62} {value:8.2f}")
 
-    print_concurrency(counts, seconds, args.clock, args.bare_timers)
+    print_concurrency(*concurrency_args)
 
     print(
         "\nResampler vs audioop.ratecv (SNR of a 1 kHz tone; rejection of an alias/image tone)"

@@ -277,6 +277,31 @@ async def test_subscriptions_end_with_the_receiver() -> None:
     assert receiver.taps == []
 
 
+def test_every_subscriber_gets_each_frame_as_they_come_and_go() -> None:
+    """Frames reach exactly the open subscriptions, one or several, whatever their rates."""
+    clock = Clock()
+    receiver = make_receiver(clock)
+    feed(receiver, clock, tone_packets(40))
+    first = receiver.subscribe()
+    play(receiver, 3)
+    second = receiver.subscribe()
+    wide = receiver.subscribe(16000)
+    play(receiver, 2)
+    assert [len(frame) for frame in first.take_ready()] == [FRAME_BYTES] * 5
+    first.close()
+    play(receiver, 4)
+    assert [len(frame) for frame in wide.take_ready()] == [2 * FRAME_BYTES] * 6
+    wide.close()
+    play(receiver, 5)
+    third = receiver.subscribe()
+    play(receiver, 1)
+    assert [len(frame) for frame in second.take_ready()] == [FRAME_BYTES] * 12
+    second.close()
+    play(receiver, 2)
+    assert [len(frame) for frame in third.take_ready()] == [FRAME_BYTES] * 3
+    assert receiver.subscriptions == [third]
+
+
 def test_add_stats_changes_nothing() -> None:
     """Filling a snapshot twice gives the same figures and leaves the counters alone."""
     clock = Clock()

@@ -35,6 +35,33 @@ class RtpReceiver(asyncio.BaseProtocol):
     RTP socket's datagram protocol itself: asyncio calls the packet path directly.
     """
 
+    # Fixed slots, what every packet and tick reads first: adjacent in memory, few cache lines.
+    __slots__ = (
+        "stats",
+        "_guard",
+        "srtp",
+        "telephone_event_pt",
+        "clock",
+        "reception",
+        "last_packet_at",
+        "_inactive_signalled",
+        "_decoders",
+        "jitter",
+        "_dtmf_pending",
+        "_sole",
+        "subscriptions",
+        "_tapped",
+        "_inactivity_timeout",
+        "started_at",
+        "taps",
+        "_dtmf",
+        "_on_dtmf",
+        "_on_inactive",
+        "on_rtcp",
+        "_sub_resamplers",
+        "_closed",
+    )
+
     def __init__(
         self,
         *,
@@ -48,7 +75,6 @@ class RtpReceiver(asyncio.BaseProtocol):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Prepare a decoder per payload type; `clock` gives arrival times (the loop's)."""
-        # What every packet and tick reads comes first: adjacent in memory, few cache lines.
         self.stats = stats if stats is not None else MediaStats()
         self._guard = guard
         self.srtp: SrtpContext | None = None
@@ -60,11 +86,13 @@ class RtpReceiver(asyncio.BaseProtocol):
         self._decoders = create_decoders()
         self.jitter = JitterBuffer()
         self._dtmf_pending = False  # the DTMF receiver has an event in progress
+        # The only subscriber, when there is one at 8 kHz (the usual case; else None).
+        self._sole: AudioSubscription | None = None
         self.subscriptions: list[AudioSubscription] = []
         self._tapped = False  # any taps (read per tick instead of the list)
-        self.taps: list[FrameTap] = []
         self._inactivity_timeout = inactivity_timeout
         self.started_at = 0.0  # inactivity counts from here until the first packet
+        self.taps: list[FrameTap] = []
         self._dtmf = DtmfReceiver()
         self._on_dtmf = on_dtmf
         self._on_inactive = on_inactive
@@ -210,6 +238,11 @@ class RtpReceiver(asyncio.BaseProtocol):
             self._emit_dtmf(events)
         if frame is None:
             return frame
+        sole = self._sole
+        if sole is not None:
+            # Every tick: the list, its array and the rate stay untouched.
+            sole.push(frame)
+            return frame
         converted: dict[int, bytes] | None = None
         for subscription in self.subscriptions:
             rate = subscription.sample_rate
@@ -267,12 +300,23 @@ class RtpReceiver(asyncio.BaseProtocol):
                 CLOCK_RATE, sample_rate, compensate_delay=False
             )
         self.subscriptions.append(subscription)
+        self._find_sole()
         return subscription
+
+    def _find_sole(self) -> None:
+        """Note the only subscriber if there is one at 8 kHz (play_out's shortcut)."""
+        subscriptions = self.subscriptions
+        self._sole = (
+            subscriptions[0]
+            if len(subscriptions) == 1 and subscriptions[0].sample_rate == CLOCK_RATE
+            else None
+        )
 
     def _unsubscribe(self, subscription: AudioSubscription) -> None:
         """Forget a subscription its consumer closed."""
         if subscription in self.subscriptions:
             self.subscriptions.remove(subscription)
+            self._find_sole()
             self.stats.subscriber_overruns += subscription.overruns
 
     def add_tap(self, tap: FrameTap) -> Callable[[], None]:
@@ -293,6 +337,7 @@ class RtpReceiver(asyncio.BaseProtocol):
         for subscription in self.subscriptions:
             subscription.end()
         self.subscriptions.clear()
+        self._sole = None
         self.taps.clear()
         self._tapped = False
 
