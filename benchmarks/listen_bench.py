@@ -10,14 +10,14 @@ integration's own code (the call's `ListenFanout` for WAV and MP3, and the card'
 on a real ActiveConnection behind Home Assistant's own WebSocket writer), next to copies of the
 per-frame writers they replaced (`wav-frame`, `ws-frame`), of the batched writer with a task per
 listener that came between (`wav-own`), of an MP3 encoder per listener (`mp3-own`, before the
-fan-out), and the card's stream with two frames per event
-(`ws-pairs`, not used by the integration). The floors (`floor-frame`, `floor-pair`) write a
-fixed chunk of one or two frames straight to every listener's socket every 20 or 40 ms from one
-timer: what any writer pays the kernel per write, the least a WAV listener can cost at that
-pace. A child process plays 20 ms PCMA RTP (silence with a 200 ms tone burst every 1.02 s) into
-the session and runs the listeners, which note when each burst's first loud sample reaches them. Latency is from sending the burst's
-first RTP packet (loopback: arrival within microseconds) to that moment; it includes the jitter
-buffer's playout delay.
+fan-out), and the card's stream with two frames per event (`ws-pairs`, not used by the
+integration). The floors (`floor-frame`, `floor-pair`) write a fixed chunk of one or two frames
+straight to every listener's socket every 20 or 40 ms from one timer: what any writer pays the
+kernel per write, the least a WAV listener can cost at that pace. A child process plays 20 ms
+PCMA RTP (silence with a 200 ms tone burst every 1.02 s) into the session and runs the
+listeners, which note when each burst's first loud sample reaches them. Latency is from sending
+the burst's first RTP packet (loopback: arrival within microseconds) to that moment; it
+includes the jitter buffer's playout delay.
 
 Every round runs each case once: nobody listening (the baseline), then N listeners of each mode
 in an order rotated by round. CPU per listener is this process's CPU (plus ffmpeg's) over the

@@ -1,4 +1,4 @@
-"""WAV listeners of a call share one writer: one subscription, one batch, one chunk for all.
+"""Speakers of a call share one writer per format and rate: one subscription, one chunk for all.
 
 The fan-out runs on a virtual clock with transports that record what they were given (the
 backlog of a real socket cannot be steered); sharing, the chunked bodies and their end are

@@ -35,19 +35,17 @@ def http_chunk(data: bytes) -> bytes:
 class Listener:
     """One listener of a fan-out: its connection, and a future done when its body should end."""
 
-    def __init__(
-        self, transport: asyncio.WriteTransport, leave: Callable[[], None]
-    ) -> None:
+    def __init__(self, transport: asyncio.WriteTransport, fanout: ListenFanout) -> None:
         """Send on `transport`, whose response already sent its headers (and a WAV header)."""
         self.transport = transport
-        self._leave = leave
+        self._fanout = fanout
         # True: the call's audio ended (finish the body). False: the listener left or went away.
         self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.skipped = 0  # chunks not sent because its socket was backed up
 
     def leave(self) -> None:
         """Stop sending to this listener (its handler is finishing)."""
-        self._leave()
+        self._fanout.remove(self)
 
 
 class ListenFanout:
@@ -75,20 +73,9 @@ class ListenFanout:
             self._run(chunks), name="cloud_sip_ua listen fan-out"
         )
 
-    @property
-    def listeners(self) -> int:
-        """Return how many listen."""
-        return len(self._listeners)
-
     def add(self, transport: asyncio.WriteTransport) -> Listener:
         """Add a listener; it gets every chunk from the next one on."""
-        listener: Listener | None = None
-
-        def leave() -> None:
-            assert listener is not None  # noqa: S101 - set before anyone can call it
-            self._remove(listener)
-
-        listener = Listener(transport, leave)
+        listener = Listener(transport, self)
         self._listeners[listener] = None
         return listener
 
@@ -120,9 +107,9 @@ class ListenFanout:
             else:
                 transport.write(chunk)
         for listener in gone:
-            self._remove(listener)
+            self.remove(listener)
 
-    def _remove(self, listener: Listener) -> None:
+    def remove(self, listener: Listener) -> None:
         """Forget a listener; the fan-out stops with the last one."""
         self._listeners.pop(listener, None)
         _finish(listener, ended=False)
